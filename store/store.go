@@ -5,12 +5,24 @@
 //
 // Implementations: store/sqlite (embedded, the default). Every implementation
 // must pass the contract suite in store/storetest. Methods return
-// *mosaic.Error with ENOTFOUND or ECONFLICT where documented; any other error
-// is internal.
+// *mosaic.Error with ENOTFOUND, ECONFLICT or EINVALID where documented; any
+// other error is internal, and wraps context.Canceled or
+// context.DeadlineExceeded when the context ended.
+//
+// Rules every implementation keeps, so that a PostgreSQL store and the
+// embedded one answer alike:
+//
+//   - Text (names, keys, setting values, reasons, codes, IDs) is stored as
+//     CleanText makes it: valid UTF-8 without NUL bytes. Lookups clean their
+//     argument the same way. Byte payloads (Rejected.Raw, DedupeChunk.Keys)
+//     are stored byte for byte.
+//   - Times are kept to the microsecond and come back in UTC.
+//   - Sequence numbers fit in an int64 (up to 2^63-1).
 package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic"
@@ -21,8 +33,11 @@ import (
 // are safe for concurrent use.
 type Store interface {
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
-	// must be set by the caller. ECONFLICT if an active source has the same
-	// name or write key.
+	// must be set by the caller; EINVALID if the ID or write key is empty.
+	// ECONFLICT if an active source has the same name or write key, or any
+	// source, even a deleted one, has the same ID. Names and write keys of
+	// deleted sources may be reused. src's text fields are set to what was
+	// stored (see CleanText).
 	CreateSource(ctx context.Context, src *mosaic.Source) error
 	// Source returns an active source by ID; ENOTFOUND if there is none or it
 	// was deleted.
@@ -30,10 +45,12 @@ type Store interface {
 	// SourceByWriteKey returns the active source with that write key;
 	// ENOTFOUND otherwise.
 	SourceByWriteKey(ctx context.Context, writeKey string) (*mosaic.Source, error)
-	// Sources lists active sources, oldest first.
+	// Sources lists active sources, oldest first (by CreatedAt, then ID). The
+	// slice is empty, not nil, when there are none.
 	Sources(ctx context.Context) ([]*mosaic.Source, error)
 	// DeleteSource deletes a source: its write key stops working at once; its
-	// events stay in the log. ENOTFOUND if there is no active source with id.
+	// events stay in the log and its quarantine and counters stay readable.
+	// ENOTFOUND if there is no active source with id.
 	DeleteSource(ctx context.Context, id string) error
 
 	// Setting returns a named configuration value; ENOTFOUND if unset.
@@ -41,30 +58,40 @@ type Store interface {
 	// PutSetting sets a named configuration value, replacing any old one.
 	PutSetting(ctx context.Context, key, value string) error
 
-	// AddRejected appends events to their sources' quarantine, setting each
-	// one's ID. Raw is stored byte for byte, whatever it holds (invalid UTF-8,
-	// NUL bytes).
+	// AddRejected appends events to their sources' quarantine, all or none,
+	// setting each one's ID: positive, unique in the store and increasing in
+	// slice order. Raw is stored byte for byte, whatever it holds (invalid
+	// UTF-8, NUL bytes); Code and Reason are set to what was stored (see
+	// CleanText). ENOTFOUND if a SourceID names no source ever created; a
+	// deleted source is accepted, since a request may have authenticated
+	// just before the delete.
 	AddRejected(ctx context.Context, rejected []*mosaic.Rejected) error
 	// Rejected lists a source's quarantine in ID order, after afterID, at
-	// most limit entries.
+	// most limit entries (none if limit <= 0). An unknown source has an
+	// empty quarantine. The slice is empty, not nil, when there are none.
 	Rejected(ctx context.Context, sourceID string, afterID int64, limit int) ([]*mosaic.Rejected, error)
 
 	// Stats returns a source's counters: Stored and Duplicates as of the last
 	// dedupe checkpoint, Rejected from the quarantine, Received their sum.
+	// It does not check that the source exists: counters nothing was
+	// recorded for are zero.
 	Stats(ctx context.Context, sourceID string) (*mosaic.SourceStats, error)
 
 	// DedupeCheckpoint returns the position of the last saved dedupe
-	// checkpoint (0 if none) and every key chunk saved at or after
-	// keptSince, oldest first.
+	// checkpoint (0 if none) and every stored key chunk whose Newest is at or
+	// after keptSince, in the order they were saved.
 	DedupeCheckpoint(ctx context.Context, keptSince time.Time) (seq uint64, chunks []DedupeChunk, err error)
 	// SaveDedupe atomically records the dedupe stage's progress: the new
-	// position, one more key chunk, the duplicates found and the counter
-	// increments, and drops key chunks whose newest key is older than
-	// c.ExpireBefore. Saving a position at or below the stored one is a no-op
-	// that returns nil, so a replay after a crash is harmless.
+	// position, one more key chunk (not stored if it has no keys), the
+	// duplicates found and the counter increments, and then drops key chunks
+	// whose Newest is before c.ExpireBefore, the new one included. Saving a
+	// position at or below the stored one is a no-op that returns nil, so a
+	// replay after a crash is harmless. EINVALID, and nothing saved, if a
+	// duplicate lies outside (stored position, c.Seq].
 	SaveDedupe(ctx context.Context, c *DedupeCommit) error
 	// Duplicates returns the sequence numbers in (after, upto] that hold a
-	// message already seen, so readers can skip them.
+	// message already seen, so readers can skip them. The map is empty, not
+	// nil, when there are none.
 	Duplicates(ctx context.Context, after, upto uint64) (map[uint64]bool, error)
 
 	// Ping reports whether the store can be written.
@@ -94,4 +121,12 @@ type DedupeCommit struct {
 type Increment struct {
 	Stored     int64
 	Duplicates int64
+}
+
+// CleanText returns s as every store keeps text: each run of invalid UTF-8
+// bytes replaced by one U+FFFD, then NUL bytes removed. PostgreSQL refuses
+// both in text columns while SQLite takes them, so implementations apply this
+// to every text they store or look up, and the two backends behave the same.
+func CleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
