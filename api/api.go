@@ -1,0 +1,116 @@
+// Package api is Mosaic's admin REST API under /api/v1/: sources, the events
+// they sent, their counters and quarantine. Every route needs
+// "Authorization: Bearer <admin token>"; a source write key is never accepted
+// here, as an admin token is never accepted by the Tracking API.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/engine"
+	"github.com/mosaic-cdp/mosaic/respond"
+)
+
+// Store is what the API needs from storage.
+type Store interface {
+	CreateSource(ctx context.Context, src *mosaic.Source) error
+	Source(ctx context.Context, id string) (*mosaic.Source, error)
+	Sources(ctx context.Context) ([]*mosaic.Source, error)
+	DeleteSource(ctx context.Context, id string) error
+	Rejected(ctx context.Context, sourceID string, afterID int64, limit int) ([]*mosaic.Rejected, error)
+}
+
+// Events is what the API needs from the engine: the deduplicated event log.
+type Events interface {
+	Events(ctx context.Context, q engine.EventQuery) ([]mosaic.Event, uint64, error)
+	Stats(ctx context.Context, sourceID string) (*mosaic.SourceStats, error)
+	WaitProcessed(ctx context.Context, seq uint64) error
+	Processed() uint64
+}
+
+// Options configures a Server.
+type Options struct {
+	Log *slog.Logger
+	Now func() time.Time
+	// TokenHash is the SHA-256 of the admin token.
+	TokenHash [32]byte
+	// SourceDeleted is called after a source is deleted, so caches of write
+	// keys can forget it at once.
+	SourceDeleted func(*mosaic.Source)
+	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
+	MaxWait time.Duration
+}
+
+// Server serves the admin API.
+type Server struct {
+	store  Store
+	events Events
+	opts   Options
+	mux    *http.ServeMux
+}
+
+// New returns a Server; mount it at "/api/v1/".
+func New(st Store, ev Events, opts Options) *Server {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = time.Minute
+	}
+	s := &Server{store: st, events: ev, opts: opts, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("POST /api/v1/sources", s.createSource)
+	s.mux.HandleFunc("GET /api/v1/sources", s.listSources)
+	s.mux.HandleFunc("GET /api/v1/sources/{id}", s.getSource)
+	s.mux.HandleFunc("DELETE /api/v1/sources/{id}", s.deleteSource)
+	s.mux.HandleFunc("GET /api/v1/sources/{id}/stats", s.sourceStats)
+	s.mux.HandleFunc("GET /api/v1/sources/{id}/rejected", s.listRejected)
+	s.mux.HandleFunc("GET /api/v1/events", s.listEvents)
+	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
+	})
+}
+
+// ServeHTTP checks the admin token, then routes the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := s.authenticate(r); err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mosaic-admin"`)
+		s.error(w, r, err)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) authenticate(r *http.Request) error {
+	h := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(h, " ")
+	switch {
+	case h == "":
+		return mosaic.Errorf(mosaic.EUNAUTHORIZED, "The admin API needs an admin token: send the header 'Authorization: Bearer <token>'. The token was printed when the server first started, or is the value of MOSAIC_ADMIN_TOKEN.")
+	case !strings.EqualFold(scheme, "Bearer"):
+		return mosaic.Errorf(mosaic.EUNAUTHORIZED, "The admin API takes only an admin token ('Authorization: Bearer <token>'); a source write key works only on the Tracking API (/v1/*).")
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	if subtle.ConstantTimeCompare(sum[:], s.opts.TokenHash[:]) != 1 {
+		return mosaic.Errorf(mosaic.EUNAUTHORIZED, "The admin token is not valid. Check MOSAIC_ADMIN_TOKEN or the token printed at first start (reset it with 'mosaic token reset').")
+	}
+	return nil
+}
+
+func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	respond.Error(w, r, s.opts.Log, err)
+}

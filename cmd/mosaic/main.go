@@ -1,0 +1,73 @@
+// Command mosaic is the one Mosaic binary: the server and the CLI that talks
+// to it.
+//
+//	mosaic serve                  run the server (embedded storage in ./mosaic-data)
+//	mosaic sources create NAME    create a source and print its write key
+//	mosaic sources list           list sources
+//	mosaic events tail            stream new events as they arrive
+//	mosaic token reset            make a new admin token (server stopped)
+//	mosaic version                print version and commit
+//
+// Every flag also reads from an environment variable MOSAIC_<NAME> and from
+// an optional JSON config file (--config, MOSAIC_CONFIG), in that order of
+// precedence after the command line.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// CLI is the whole command line: one typed struct parsed once.
+type CLI struct {
+	Config kong.ConfigFlag `help:"JSON file with flag values, e.g. {\"addr\": \"0.0.0.0:8080\", \"data\": \"/var/lib/mosaic\"}." env:"MOSAIC_CONFIG" placeholder:"FILE"`
+
+	Serve   ServeCmd   `cmd:"" help:"Run the Mosaic server."`
+	Sources SourcesCmd `cmd:"" help:"Manage the sources of a running server."`
+	Events  EventsCmd  `cmd:"" help:"Read events from a running server."`
+	Token   TokenCmd   `cmd:"" help:"Manage the admin token."`
+	Version VersionCmd `cmd:"" help:"Print the version and commit."`
+}
+
+// Globals is what every command's Run receives besides its own flags.
+type Globals struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("mosaic"),
+		kong.Description("Mosaic, an open-source customer data platform."),
+		kong.Configuration(configLoader),
+		kong.DefaultEnvars("MOSAIC"),
+		kong.Writers(stdout, stderr),
+		kong.UsageOnError(),
+		kong.Exit(func(int) {}),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "mosaic: %v\n", err)
+		return 2
+	}
+	ctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "mosaic: %v\n", err)
+		return 2
+	}
+	if ctx.Command() == "" { // --help was printed
+		return 0
+	}
+	if err := ctx.Run(&Globals{Stdout: stdout, Stderr: stderr}); err != nil {
+		fmt.Fprintf(stderr, "mosaic: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ServeCmd holds the server's configuration: every field is a flag, an
+// environment variable MOSAIC_<NAME> and a key of the JSON config file.
+type ServeCmd struct {
+	Data            string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
+	Addr            string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
+	AdminToken      string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
+	PublicURL       string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
+	MaxInFlight     int           `help:"Tracking API requests handled at once; more get 429 with Retry-After. Raise it on bigger machines." default:"1024"`
+	DedupeWindow    time.Duration `help:"How long a messageId is remembered to drop duplicates (at least 7 days recommended)." default:"168h"`
+	ShutdownTimeout time.Duration `help:"How long to wait for in-flight requests on SIGINT/SIGTERM before closing." default:"30s"`
+	LogFormat       string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`
+	LogLevel        string        `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
+}
+
+// Validate checks the configuration once, before anything starts.
+func (c *ServeCmd) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.Data) == "" {
+		errs = append(errs, errors.New("--data must name a directory"))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr %q is not host:port (e.g. 127.0.0.1:8080): %v", c.Addr, err))
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		errs = append(errs, fmt.Errorf("--public-url %q must start with http:// or https://", c.PublicURL))
+	}
+	if c.MaxInFlight < 1 {
+		errs = append(errs, fmt.Errorf("--max-in-flight must be at least 1, not %d", c.MaxInFlight))
+	}
+	if c.DedupeWindow < time.Hour {
+		errs = append(errs, fmt.Errorf("--dedupe-window must be at least 1h, not %s", c.DedupeWindow))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive, not %s", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Run serves until SIGINT or SIGTERM, then shuts down gracefully: stop
+// accepting, finish in-flight requests, checkpoint, flush, exit 0.
+func (c *ServeCmd) Run(g *Globals) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain(*c, g.Stderr)
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	m.Logger.Info("mosaic is running", "url", m.URL(), "data", c.Data, "version", version)
+	<-ctx.Done()
+	m.Logger.Info("shutting down", "timeout", c.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	if err := m.Close(shutdownCtx); err != nil {
+		return err
+	}
+	m.Logger.Info("stopped")
+	return nil
+}
