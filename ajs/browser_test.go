@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +16,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mosaic-cdp/mosaic/browsertest"
 )
 
 // TestBrowser loads a page with Segment's standard snippet in headless
@@ -26,7 +26,7 @@ import (
 // what it posts where. The page and the server are different origins, as on
 // a real website, so CORS is exercised too.
 func TestBrowser(t *testing.T) {
-	browser := startBrowser(t)
+	browser := browsertest.Start(t)
 	const key = "wk_browser_test"
 	rec := &recorder{changed: make(chan struct{}, 1)}
 	server := httptest.NewServer(rec.wrap(testMux(NewHandler(newKeyring(key), Options{}), rec)))
@@ -58,45 +58,6 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("the library posted %d events with an unknown key, want none: %v", len(p), p)
 		}
 	})
-}
-
-// chromiumPath finds Chromium, or skips the test (fails it under CI).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("Chromium not found, and CI is set: install it (Debian: apt-get install -y chromium)")
-	}
-	t.Skip("Chromium not found: install it (Debian: apt-get install -y chromium) to run the browser test")
-	return ""
-}
-
-// startBrowser starts headless Chromium with a fresh profile and returns the
-// browser's context; the browser stops when the test ends.
-func startBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-component-update", true),
-		// Any attempt to reach a host other than the test servers (Segment's
-		// CDN or API, were the settings wrong) fails at once, inside the
-		// browser.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return ctx
 }
 
 // loadSnippetPage serves testdata/snippet.html for key on its own origin, opens

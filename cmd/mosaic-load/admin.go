@@ -79,8 +79,11 @@ func (a *adminClient) do(ctx context.Context, method, path string, body []byte, 
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("%s %s: HTTP %d: %s (check -admin-token)", method, path, resp.StatusCode, truncate(b, 300))
+	}
 	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: HTTP %d, want %d: %s (check -admin-token)", method, path, resp.StatusCode, want, truncate(b, 300))
+		return fmt.Errorf("%s %s: HTTP %d, want %d: %s", method, path, resp.StatusCode, want, truncate(b, 300))
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)

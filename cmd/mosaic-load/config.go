@@ -41,7 +41,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*RunConfig, error) {
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "base URL of the Mosaic server (loopback only)")
 	fs.StringVar(&c.WriteKey, "write-key", "", "write key of the source to send to")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "admin token: create a source for the run instead of -write-key")
-	fs.StringVar(&c.SourceName, "source-name", "load", "name of the source created with -admin-token")
+	fs.StringVar(&c.SourceName, "source-name", "", "name of the source created with -admin-token (default load-<time>)")
 	fs.StringVar(&c.Mode, "mode", "batch", "batch: POST /v1/batch with -batch events; track: one event per request to /v1/track, /v1/page or /v1/identify")
 	fs.IntVar(&c.Batch, "batch", 100, "events per batch request (batch mode)")
 	fs.IntVar(&c.Concurrency, "concurrency", 32, "concurrent clients, each with one request in flight")
@@ -57,6 +57,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*RunConfig, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q: 'mosaic-load run' takes only flags", fs.Args())
+	}
+	if c.SourceName == "" {
+		// Source names are unique: one per run keeps runs apart.
+		c.SourceName = "load-" + time.Now().UTC().Format("20060102-150405.000")
 	}
 	return c, c.Validate()
 }
