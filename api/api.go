@@ -87,6 +87,10 @@ func (s *Server) routes() {
 
 // ServeHTTP checks the admin token, then routes the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/api/v1/openapi.json" {
+		serveOpenAPI(w, r) // documentation, public like the docs it generates
+		return
+	}
 	if err := s.authenticate(r); err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mosaic-admin"`)
 		s.error(w, r, err)
