@@ -1,0 +1,71 @@
+package dedupe
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func BenchmarkKeyOf(b *testing.B) {
+	for b.Loop() {
+		KeyOf("2bT9kQ0v8xYpWm3ZrL7cA1dE4fG", "0f8fad5b-d9cb-469f-a165-70867728950e")
+	}
+}
+
+// fullIndex returns an index holding n keys spread evenly over the default
+// window and its current day, and the time of the newest.
+func fullIndex(n int) (*Index, []Key, time.Time) {
+	x := New(DefaultOptions())
+	keys := randomKeys(rand.New(rand.NewPCG(1, 2)), n)
+	step := 8 * 24 * time.Hour / time.Duration(n)
+	at := t0
+	for _, k := range keys {
+		at = at.Add(step)
+		x.Seen(k, at)
+	}
+	x.Pending()
+	return x, keys, at
+}
+
+// BenchmarkSeen measures lookups in an index of 2M keys (7 sealed days and a
+// current one): new keys, which search every generation, and retries.
+func BenchmarkSeen(b *testing.B) {
+	x, keys, at := fullIndex(2_000_000)
+	b.Run("new", func(b *testing.B) {
+		fresh := randomKeys(rand.New(rand.NewPCG(3, 4)), 1<<20)
+		i := 0
+		for b.Loop() {
+			if x.Seen(fresh[i&(len(fresh)-1)], at) && i < len(fresh) {
+				b.Fatal("fresh key reported as a duplicate")
+			}
+			i++
+			if i&(len(fresh)-1) == 0 {
+				x.Pending()
+			}
+		}
+	})
+	b.Run("duplicate", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			x.Seen(keys[len(keys)-1-i%len(keys)], at)
+			i++
+		}
+	})
+}
+
+// BenchmarkMemory reports the heap bytes a key costs in a full index.
+func BenchmarkMemory(b *testing.B) {
+	const n = 2_000_000
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		x, _, _ := fullIndex(n) // the keys slice is garbage once this returns
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(x.Len()), "bytes/key")
+		b.ReportMetric(float64(x.Len()), "keys")
+		runtime.KeepAlive(x)
+	}
+}
