@@ -115,6 +115,7 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 	sources := collect.NewSourceCache(m.Store, collect.DefaultCacheTTL)
 	copts := collect.DefaultOptions()
 	copts.Log, copts.Registerer, copts.MaxInFlight = m.Logger.With("part", "collect"), m.registry, m.Config.MaxInFlight
+	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
 	admin := api.New(m.Store, m.Engine, api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
