@@ -99,6 +99,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// Protect wraps h so that it needs the admin token too, for operator routes
+// outside /api/v1/ such as /debug/pprof/.
+func (s *Server) Protect(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.authenticate(r); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mosaic-admin"`)
+			s.error(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func (s *Server) authenticate(r *http.Request) error {
 	h := r.Header.Get("Authorization")
 	scheme, token, _ := strings.Cut(h, " ")

@@ -313,8 +313,14 @@ func TestOperationsEndpoints(t *testing.T) {
 			t.Errorf("GET %s = %d %s, want 200", path, status, body)
 		}
 	}
+	if status, _ := do(t, "GET", m.URL()+"/debug/pprof/", nil, ""); status != 401 {
+		t.Errorf("pprof without the admin token = %d, want 401", status)
+	}
+	if status, _ := do(t, "GET", m.URL()+"/debug/pprof/heap", adminHeader(), ""); status != 200 {
+		t.Errorf("pprof heap with the admin token = %d, want 200", status)
+	}
 	_, body := do(t, "GET", m.URL()+"/metrics", nil, "")
-	for _, metric := range []string{"mosaic_eventlog_bytes", "go_goroutines"} {
+	for _, metric := range []string{"mosaic_eventlog_bytes", "mosaic_eventlog_commit_seconds", "mosaic_dedupe_lag_records", "go_goroutines"} {
 		if !strings.Contains(string(body), metric) {
 			t.Errorf("/metrics lacks %s", metric)
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
@@ -79,14 +80,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Store, err = sqlite.Open(ctx, filepath.Join(m.Config.Data, "mosaic.db"), sqlite.Options{}); err != nil {
 		return fmt.Errorf("open database in %s: %w", m.Config.Data, err)
 	}
-	if m.Log, err = eventlog.Open(filepath.Join(m.Config.Data, "log"), eventlog.DefaultOptions()); err != nil {
+	m.registry = prometheus.NewRegistry()
+	logOpts := eventlog.DefaultOptions()
+	logOpts.Logger = m.Logger.With("part", "eventlog")
+	logOpts.OnCommit = commitMetrics(m.registry)
+	if m.Log, err = eventlog.Open(filepath.Join(m.Config.Data, "log"), logOpts); err != nil {
 		return fmt.Errorf("open event log in %s: %w", m.Config.Data, err)
 	}
 	tokenHash, err := adminTokenHash(ctx, m.Store, m.Config.AdminToken, m.stderr)
 	if err != nil {
 		return err
 	}
-	m.registry = newRegistry(m.Log)
+	registerLogMetrics(m.registry, m.Log)
 	m.Engine = engine.New(m.Log, m.Store, engine.Options{
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: m.registry,
 	})
@@ -96,8 +101,29 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	return m.serve(m.handler(tokenHash))
 }
 
-func newRegistry(log *eventlog.Log) *prometheus.Registry {
-	reg := prometheus.NewRegistry()
+// commitMetrics returns the event log's commit hook, which records how long
+// each group commit (one write and one fdatasync) took and how much it held.
+func commitMetrics(reg prometheus.Registerer) func(records, bytes int, took time.Duration) {
+	latency := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "mosaic_eventlog_commit_seconds", Help: "Duration of group commits (write + fdatasync).",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+	})
+	size := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "mosaic_eventlog_commit_records", Help: "Records per group commit.",
+		Buckets: prometheus.ExponentialBuckets(1, 4, 10),
+	})
+	written := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "mosaic_eventlog_written_bytes_total", Help: "Bytes written to the event log.",
+	})
+	reg.MustRegister(latency, size, written)
+	return func(records, bytes int, took time.Duration) {
+		latency.Observe(took.Seconds())
+		size.Observe(float64(records))
+		written.Add(float64(bytes))
+	}
+}
+
+func registerLogMetrics(reg prometheus.Registerer, log *eventlog.Log) {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -108,7 +134,6 @@ func newRegistry(log *eventlog.Log) *prometheus.Registry {
 			Name: "mosaic_eventlog_last_seq", Help: "Sequence number of the newest durable event.",
 		}, func() float64 { return float64(log.LastSeq()) }),
 	)
-	return reg
 }
 
 func (m *Main) handler(tokenHash [32]byte) http.Handler {
@@ -133,6 +158,9 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	mux.Handle("/debug/pprof/", admin.Protect(http.HandlerFunc(pprof.Index)))
+	mux.Handle("/debug/pprof/profile", admin.Protect(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("/debug/pprof/trace", admin.Protect(http.HandlerFunc(pprof.Trace)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, m.Logger, mosaic.Errorf(mosaic.ENOTFOUND,
 			"Nothing at %s. The Tracking API is under /v1/, the admin API under /api/v1/.", r.URL.Path))
