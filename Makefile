@@ -7,7 +7,7 @@ COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test test-env check unit fuzz bench load clean
+.PHONY: run build test test-env check unit fuzz bench clean
 
 run:
 	$(GO) run ./cmd/mosaic serve

@@ -66,6 +66,17 @@ func TestEventsTailCLI(t *testing.T) {
 	}
 }
 
+func TestHelpRunsNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	code, out, _ := runCLI(t, "serve", "--help", "--data", dir)
+	if code != 0 || !strings.Contains(out, "--addr") {
+		t.Errorf("serve --help = %d %q, want the flags", code, out)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("serve --help created %s: it must not start the server", dir)
+	}
+}
+
 func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "mosaic ") {

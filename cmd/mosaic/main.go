@@ -44,6 +44,9 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	var cli CLI
+	// kong calls Exit after --help or a usage error; remember it instead of
+	// ending the process, so tests can call run and nothing runs after help.
+	exited, exitCode := false, 0
 	parser, err := kong.New(&cli,
 		kong.Name("mosaic"),
 		kong.Description("Mosaic, an open-source customer data platform."),
@@ -51,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		kong.DefaultEnvars("MOSAIC"),
 		kong.Writers(stdout, stderr),
 		kong.UsageOnError(),
-		kong.Exit(func(int) {}),
+		kong.Exit(func(code int) { exited, exitCode = true, code }),
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "mosaic: %v\n", err)
@@ -62,8 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mosaic: %v\n", err)
 		return 2
 	}
-	if ctx.Command() == "" { // --help was printed
-		return 0
+	if exited { // help was printed
+		return exitCode
 	}
 	if err := ctx.Run(&Globals{Stdout: stdout, Stderr: stderr}); err != nil {
 		fmt.Fprintf(stderr, "mosaic: %v\n", err)
