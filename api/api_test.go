@@ -133,7 +133,9 @@ func TestValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := get(t, s, tt.method, tt.path, tt.body)
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			_ = json.Unmarshal(w.Body.Bytes(), &e)
 			if w.Code != tt.wantStatus || e.Error.Code != tt.wantCode || e.Error.Message == "" {
 				t.Errorf("%s %s = %d %s, want %d %s with a message", tt.method, tt.path, w.Code, w.Body, tt.wantStatus, tt.wantCode)
