@@ -28,6 +28,9 @@ const maxBackoff = 5 * time.Second
 // the checkpoint cannot be loaded or the final one cannot be saved.
 func (e *Engine) Run(ctx context.Context) error {
 	if err := e.load(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while loading: nothing was processed, nothing to save
+		}
 		return err
 	}
 	e.run.lastSave = time.Now()

@@ -16,6 +16,7 @@ import (
 // environment variable MOSAIC_<NAME> and a key of the JSON config file.
 type ServeCmd struct {
 	Data            string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
+	Postgres        string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database there instead of in the data directory. The event log stays in the data directory." placeholder:"URL"`
 	Addr            string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
 	AdminToken      string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
 	PublicURL       string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
@@ -34,6 +35,9 @@ func (c *ServeCmd) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("--addr %q is not host:port (e.g. 127.0.0.1:8080): %v", c.Addr, err))
+	}
+	if c.Postgres != "" && !strings.HasPrefix(c.Postgres, "postgres://") && !strings.HasPrefix(c.Postgres, "postgresql://") {
+		errs = append(errs, errors.New("--postgres must be a URL starting with postgres:// (e.g. postgres://mosaic@127.0.0.1:5432/mosaic)"))
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("--public-url %q must start with http:// or https://", c.PublicURL))

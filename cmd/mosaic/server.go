@@ -26,6 +26,8 @@ import (
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/respond"
+	"github.com/mosaic-cdp/mosaic/store"
+	"github.com/mosaic-cdp/mosaic/store/postgres"
 	"github.com/mosaic-cdp/mosaic/store/sqlite"
 )
 
@@ -36,7 +38,7 @@ type Main struct {
 	Logger *slog.Logger
 	stderr io.Writer
 
-	Store  *sqlite.DB
+	Store  store.Store
 	Log    *eventlog.Log
 	Engine *engine.Engine
 
@@ -77,8 +79,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := os.MkdirAll(m.Config.Data, 0o750); err != nil {
 		return fmt.Errorf("create data directory %s: %w", m.Config.Data, err)
 	}
-	if m.Store, err = sqlite.Open(ctx, filepath.Join(m.Config.Data, "mosaic.db"), sqlite.Options{}); err != nil {
-		return fmt.Errorf("open database in %s: %w", m.Config.Data, err)
+	if m.Store, err = openStore(ctx, m.Config); err != nil {
+		return err
 	}
 	m.registry = prometheus.NewRegistry()
 	logOpts := eventlog.DefaultOptions()
@@ -99,6 +101,23 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.engineStop, m.engineDone = stop, make(chan error, 1)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
 	return m.serve(m.handler(tokenHash))
+}
+
+// openStore opens PostgreSQL if configured, else the embedded SQLite
+// database in the data directory.
+func openStore(ctx context.Context, cfg ServeCmd) (store.Store, error) {
+	if cfg.Postgres != "" {
+		db, err := postgres.Open(ctx, cfg.Postgres, postgres.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL (--postgres): %w", err)
+		}
+		return db, nil
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "mosaic.db"), sqlite.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open database in %s: %w", cfg.Data, err)
+	}
+	return db, nil
 }
 
 // commitMetrics returns the event log's commit hook, which records how long
