@@ -44,6 +44,10 @@ type Options struct {
 	// SourceDeleted is called after a source is deleted, so caches of write
 	// keys can forget it at once.
 	SourceDeleted func(*mosaic.Source)
+	// Profiles serves the profile routes; nil answers them 503.
+	Profiles Profiles
+	// EventReader adds each event's stored message to profile timelines.
+	EventReader EventReader
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
 }
@@ -80,6 +84,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/sources/{id}/stats", s.sourceStats)
 	s.mux.HandleFunc("GET /api/v1/sources/{id}/rejected", s.listRejected)
 	s.mux.HandleFunc("GET /api/v1/events", s.listEvents)
+	s.profileRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

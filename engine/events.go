@@ -147,3 +147,20 @@ func (e *Engine) Stats(ctx context.Context, sourceID string) (*mosaic.SourceStat
 	st.Received += inc.Stored + inc.Duplicates
 	return st, nil
 }
+
+// Event returns the stored event at seq.
+func (e *Engine) Event(seq uint64) (mosaic.Event, error) {
+	recs, err := e.log.Read(seq-1, 1, 0)
+	if err != nil {
+		return mosaic.Event{}, err
+	}
+	if len(recs) == 0 || recs[0].Seq != seq {
+		return mosaic.Event{}, mosaic.Errorf(mosaic.ENOTFOUND, "No event %d in the log (retention may have removed it).", seq)
+	}
+	var ev mosaic.Event
+	if err := ev.UnmarshalBinary(recs[0].Data); err != nil {
+		return mosaic.Event{}, fmt.Errorf("event %d: %w", seq, err)
+	}
+	ev.Seq = seq
+	return ev, nil
+}

@@ -9,7 +9,8 @@ import (
 // graph, the profiles, their timelines and trait histories, and the identity
 // decisions. Profile IDs are the identity graph's (uint64, below 2^63).
 //
-// It will become part of Store; until then both implementations provide it.
+// It is part of Store; it stands alone so that the profile stage can ask for
+// no more than it uses.
 type ProfileStore interface {
 	// ProfileCheckpoint returns the profile stage's saved position (0 if
 	// none), and the newest saved identity graph snapshot with the position
@@ -22,7 +23,9 @@ type ProfileStore interface {
 	// SaveProfiles atomically records the stage's progress: the new position,
 	// optionally a new graph snapshot, then the batches in order (see
 	// ProfileBatch), and the decisions. Saving a position at or below the
-	// stored one is a no-op that returns nil.
+	// stored one is a no-op that returns nil. EINVALID, and nothing saved,
+	// if a position or profile ID in c is 2^63 or more. Text is cleaned (see
+	// CleanText); Graph, Data and Value are stored byte for byte.
 	SaveProfiles(ctx context.Context, c *ProfileCommit) error
 	// Timeline returns a profile's timeline newest first by (Time, Seq),
 	// entries strictly older than (before, beforeSeq) when before is not

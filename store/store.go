@@ -32,6 +32,8 @@ import (
 // the project; its shared test suite keeps implementations honest. All methods
 // are safe for concurrent use.
 type Store interface {
+	ProfileStore
+
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
 	// must be set by the caller; EINVALID if the ID or write key is empty.
 	// ECONFLICT if an active source has the same name or write key, or any

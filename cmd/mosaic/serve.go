@@ -21,6 +21,7 @@ type ServeCmd struct {
 	AdminToken      string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
 	PublicURL       string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
 	MaxInFlight     int           `help:"Tracking API requests handled at once; more get 429 with Retry-After. Raise it on bigger machines." default:"1024"`
+	DefaultRegion   string        `help:"Region (e.g. NL, US) of phone numbers written without a country code, for identity resolution. Unset: such numbers are not used as identifiers."`
 	DedupeWindow    time.Duration `help:"How long a messageId is remembered to drop duplicates (at least 7 days recommended)." default:"168h"`
 	ShutdownTimeout time.Duration `help:"How long to wait for in-flight requests on SIGINT/SIGTERM before closing." default:"30s"`
 	LogFormat       string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`

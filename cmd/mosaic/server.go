@@ -25,6 +25,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/collect"
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
+	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
@@ -40,13 +41,14 @@ type Main struct {
 
 	Store  store.Store
 	Log    *eventlog.Log
-	Engine *engine.Engine
+	Engine   *engine.Engine
+	Profiles *engine.Profiles
 
 	registry   *prometheus.Registry
 	listener   net.Listener
 	httpServer *http.Server
 	engineStop context.CancelFunc
-	engineDone chan error
+	engineDone chan error // one result per stage
 	closeOnce  sync.Once
 }
 
@@ -97,9 +99,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Engine = engine.New(m.Log, m.Store, engine.Options{
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: m.registry,
 	})
+	m.Profiles, err = engine.NewProfiles(m.Engine, m.Store, engine.ProfileOptions{
+		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
+	})
+	if err != nil {
+		return err
+	}
 	engineCtx, stop := context.WithCancel(context.Background())
-	m.engineStop, m.engineDone = stop, make(chan error, 1)
+	m.engineStop, m.engineDone = stop, make(chan error, 2)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
+	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
 	return m.serve(m.handler(tokenHash))
 }
 
@@ -161,7 +170,7 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 	copts.Log, copts.Registerer, copts.MaxInFlight = m.Logger.With("part", "collect"), m.registry, m.Config.MaxInFlight
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
 	admin := api.New(m.Store, m.Engine, api.Options{
-		Log: m.Logger.With("part", "api"), TokenHash: tokenHash,
+		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
@@ -246,8 +255,10 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 		if m.engineStop != nil {
 			m.engineStop()
-			if err := <-m.engineDone; err != nil {
-				errs = append(errs, fmt.Errorf("stop engine: %w", err))
+			for range cap(m.engineDone) {
+				if err := <-m.engineDone; err != nil {
+					errs = append(errs, fmt.Errorf("stop engine: %w", err))
+				}
 			}
 		}
 		if m.Log != nil {

@@ -359,6 +359,12 @@ var distributionKeys = map[string]string{
 	"dedupe_chunks":    "seq",
 	"duplicates":       "seq",
 	"goose_db_version": "",
+	// The profile stage's tables, colocated by profile ID.
+	"profile_state":      "", // one row
+	"profiles":           "id",
+	"profile_timeline":   "profile_id",
+	"trait_history":      "profile_id",
+	"identity_decisions": "profile_id",
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {

@@ -235,6 +235,11 @@ func writeEverything(t *testing.T, db *DB) {
 		db.AddRejected(ctx, []*mosaic.Rejected{{SourceID: "s1", Raw: []byte("x")}}),
 		db.SaveDedupe(ctx, &store.DedupeCommit{Seq: 9, Chunk: store.DedupeChunk{Keys: []byte("k")}, Duplicates: []uint64{3},
 			Counts: map[string]store.Increment{"s1": {Stored: 1}}}),
+		db.SaveProfiles(ctx, &store.ProfileCommit{Seq: 9, Graph: []byte("g"), Batches: []store.ProfileBatch{{
+			Timeline: []store.TimelineRow{{ProfileID: 1, Seq: 3}},
+			Traits:   []store.TraitRow{{ProfileID: 1, Name: "email", Value: []byte(`"a"`), Seq: 3}},
+			Profiles: []store.ProfileRow{{ID: 1, Data: []byte("p")}},
+		}}, Decisions: []store.DecisionRow{{ProfileID: 1, Seq: 3, Kind: "merge", Data: []byte("{}")}}}),
 	}
 	for i, err := range steps {
 		if err != nil {

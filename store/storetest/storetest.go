@@ -33,6 +33,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Dedupe", s.dedupe)
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Context", s.canceled)
+	t.Run("Profiles", func(t *testing.T) {
+		RunProfiles(t, func(t *testing.T) interface {
+			store.ProfileStore
+			Close() error
+		} {
+			return open(t)
+		})
+	})
 }
 
 // suite carries the opener to the test groups.

@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/identity"
+	"github.com/mosaic-cdp/mosaic/profile"
+	"github.com/mosaic-cdp/mosaic/store"
+)
+
+// ProfileView is a profile as the API shows it: its identifiers and its
+// state.
+type ProfileView struct {
+	ID          identity.ProfileID        `json:"id"`
+	Identifiers []identity.IdentifierInfo `json:"identifiers"`
+	profile.ProfileJSON
+}
+
+// IdentityView is a profile's identifiers and the history of the merges and
+// refusals that shaped it.
+type IdentityView struct {
+	ID          identity.ProfileID        `json:"id"`
+	Identifiers []identity.IdentifierInfo `json:"identifiers"`
+	History     []identity.Decision       `json:"history"`
+}
+
+// Find returns the profile ref names: a profile ID ("p" and 16 hex digits;
+// an ID absorbed by a merge leads to the survivor) or an identifier
+// "type:value", normalised as events' identifiers are.
+func (p *Profiles) Find(ref string) (identity.ProfileID, error) {
+	if id, err := identity.ParseProfileID(ref); err == nil {
+		p.mu.RLock()
+		defer p.mu.RUnlock()
+		for i := 0; i < 64; i++ { // chains of merges; bounded against a cycle
+			next, ok := p.redirects[id]
+			if !ok {
+				break
+			}
+			id = next
+		}
+		if _, ok := p.graph.Profile(id); ok {
+			return id, nil
+		}
+		return 0, mosaic.Errorf(mosaic.ENOTFOUND, "No profile %s.", ref)
+	}
+	if !strings.Contains(ref, ":") {
+		return 0, mosaic.Errorf(mosaic.EINVALID, "%q is neither a profile ID (p and 16 hex digits) nor an identifier type:value such as email:jane@example.com or user_id:42.", ref)
+	}
+	raw, err := identity.ParseIdentifier(ref)
+	if err != nil {
+		return 0, mosaic.Errorf(mosaic.EINVALID, "%q is not an identifier: write type:value, such as email:jane@example.com.", ref)
+	}
+	norm, err := p.x.Normalize(raw)
+	if err != nil {
+		return 0, mosaic.Errorf(mosaic.EINVALID, "%q is not a valid %s: %v.", raw.Value, raw.Type, err)
+	}
+	id, ok := p.graph.Lookup(norm)
+	if !ok {
+		return 0, mosaic.Errorf(mosaic.ENOTFOUND, "No profile has the identifier %s.", norm)
+	}
+	return id, nil
+}
+
+// Profile returns the profile ref names (see Find).
+func (p *Profiles) Profile(ref string) (*ProfileView, error) {
+	id, err := p.Find(ref)
+	if err != nil {
+		return nil, err
+	}
+	v := &ProfileView{ID: id, Identifiers: p.graph.Identifiers(id)}
+	p.mu.RLock()
+	pr := p.set.Get(uint64(id))
+	if pr == nil {
+		pr = profile.New(uint64(id)) // identifiers seen, no event applied yet
+	}
+	v.ProfileJSON = profile.View(pr)
+	p.mu.RUnlock()
+	return v, nil
+}
+
+// Identity returns the identifiers and merge history of the profile ref
+// names.
+func (p *Profiles) Identity(ref string) (*IdentityView, error) {
+	id, err := p.Find(ref)
+	if err != nil {
+		return nil, err
+	}
+	return &IdentityView{ID: id, Identifiers: p.graph.Identifiers(id), History: p.graph.History(id)}, nil
+}
+
+// Timeline returns the profile's events newest first: those not saved yet,
+// then the saved ones, older than (before, beforeSeq) if before is set.
+func (p *Profiles) Timeline(ctx context.Context, ref string, before time.Time, beforeSeq uint64, limit int) ([]store.TimelineRow, error) {
+	id, err := p.Find(ref)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.TimelineRow
+	p.mu.RLock()
+	for _, t := range p.set.PendingTimeline(uint64(id)) {
+		if before.IsZero() || t.Time.Before(before) || (t.Time.Equal(before) && t.Seq < beforeSeq) {
+			out = append(out, store.TimelineRow{ProfileID: t.ProfileID, Seq: t.Seq, Time: t.Time, Type: t.Type, Name: t.Name, SourceID: t.SourceID})
+		}
+	}
+	p.mu.RUnlock()
+	if len(out) >= limit {
+		return out[:limit], nil
+	}
+	saved, err := p.st.Timeline(ctx, uint64(id), before, beforeSeq, limit-len(out))
+	if err != nil {
+		return nil, err
+	}
+	return mergeTimelines(out, saved, limit), nil
+}
+
+// mergeTimelines merges two newest-first lists, dropping rows of the same
+// seq (a row may be saved while it was read as pending).
+func mergeTimelines(a, b []store.TimelineRow, limit int) []store.TimelineRow {
+	out := make([]store.TimelineRow, 0, min(limit, len(a)+len(b)))
+	seen := map[uint64]bool{}
+	i, j := 0, 0
+	for len(out) < limit && (i < len(a) || j < len(b)) {
+		var r store.TimelineRow
+		if j >= len(b) || (i < len(a) && newer(a[i], b[j])) {
+			r, i = a[i], i+1
+		} else {
+			r, j = b[j], j+1
+		}
+		if !seen[r.Seq] {
+			seen[r.Seq] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func newer(x, y store.TimelineRow) bool {
+	return x.Time.After(y.Time) || (x.Time.Equal(y.Time) && x.Seq > y.Seq)
+}
