@@ -39,8 +39,8 @@ type Main struct {
 	Logger *slog.Logger
 	stderr io.Writer
 
-	Store  store.Store
-	Log    *eventlog.Log
+	Store    store.Store
+	Log      *eventlog.Log
 	Engine   *engine.Engine
 	Profiles *engine.Profiles
 
