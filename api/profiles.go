@@ -11,6 +11,7 @@ import (
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/engine"
+	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/store"
 )
@@ -20,6 +21,8 @@ type Profiles interface {
 	Profile(ref string) (*engine.ProfileView, error)
 	Identity(ref string) (*engine.IdentityView, error)
 	Timeline(ctx context.Context, ref string, before time.Time, beforeSeq uint64, limit int) ([]store.TimelineRow, error)
+	Search(q, after string, limit int) ([]*engine.ProfileView, string, error)
+	Rules() identity.Rules
 }
 
 // EventReader reads single events from the log.
@@ -28,6 +31,8 @@ type EventReader interface {
 }
 
 func (s *Server) profileRoutes() {
+	s.mux.HandleFunc("GET /api/v1/profiles", s.searchProfiles)
+	s.mux.HandleFunc("GET /api/v1/identity/rules", s.identityRules)
 	s.mux.HandleFunc("GET /api/v1/profiles/{ref}", s.getProfile)
 	s.mux.HandleFunc("GET /api/v1/profiles/{ref}/identity", s.getIdentity)
 	s.mux.HandleFunc("GET /api/v1/profiles/{ref}/events", s.profileEvents)
@@ -50,6 +55,34 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.error(w, r, err)
+}
+
+func (s *Server) searchProfiles(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.profiles()
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	limit, err := queryInt(r, "limit", 20, 1, 100)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	found, next, err := ps.Search(r.URL.Query().Get("q"), r.URL.Query().Get("after"), int(limit))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, map[string]any{"profiles": found, "next": next})
+}
+
+func (s *Server) identityRules(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.profiles()
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, ps.Rules())
 }
 
 func (s *Server) getIdentity(w http.ResponseWriter, r *http.Request) {

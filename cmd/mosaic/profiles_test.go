@@ -94,6 +94,24 @@ func TestProfilesFromSDK(t *testing.T) {
 		t.Fatalf("identity = %d %s", status, body)
 	}
 
+	status, body = do(t, "GET", m.URL()+"/api/v1/profiles?q=VOORBEELD", adminHeader(), "")
+	var found struct {
+		Profiles []profileJSON `json:"profiles"`
+	}
+	if err := json.Unmarshal(body, &found); status != 200 || err != nil || len(found.Profiles) != 1 || found.Profiles[0].ID != p.ID {
+		t.Errorf("search q=VOORBEELD = %d %s, want the one profile", status, body)
+	}
+	if status, body := do(t, "GET", m.URL()+"/api/v1/profiles?q=", adminHeader(), ""); status != 400 {
+		t.Errorf("empty search = %d %s, want 400", status, body)
+	}
+	status, body = do(t, "GET", m.URL()+"/api/v1/identity/rules", adminHeader(), "")
+	var rules struct {
+		Limits map[string]int `json:"limits"`
+	}
+	if err := json.Unmarshal(body, &rules); status != 200 || err != nil || rules.Limits["user_id"] != 1 {
+		t.Errorf("rules = %d %s, want user_id limited to 1", status, body)
+	}
+
 	// Restart on the same data: the profile is the same, not applied twice.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
