@@ -96,6 +96,15 @@ type Store interface {
 	// nil, when there are none.
 	Duplicates(ctx context.Context, after, upto uint64) (map[uint64]bool, error)
 
+	// ResetDerived deletes all state derived from the event log, so that
+	// replaying the log from the start rebuilds it: the dedupe checkpoint
+	// (position, key chunks, duplicates, stored/duplicate counters — but NOT
+	// the rejected counters or the quarantine, which are not in the log), and
+	// the profile stage's state (position, graph snapshot, profiles, timeline,
+	// trait history, identity decisions). Sources, settings and the quarantine
+	// stay. Atomic: all or nothing.
+	ResetDerived(ctx context.Context) error
+
 	// Ping reports whether the store can be written.
 	Ping(ctx context.Context) error
 	// Close releases the store.

@@ -5,6 +5,7 @@
 //	mosaic sources create NAME    create a source and print its write key
 //	mosaic sources list           list sources
 //	mosaic events tail            stream new events as they arrive
+//	mosaic replay                 rebuild derived state from the log (server stopped)
 //	mosaic token reset            make a new admin token (server stopped)
 //	mosaic version                print version and commit
 //
@@ -28,6 +29,7 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" help:"Run the Mosaic server."`
 	Sources SourcesCmd `cmd:"" help:"Manage the sources of a running server."`
 	Events  EventsCmd  `cmd:"" help:"Read events from a running server."`
+	Replay  ReplayCmd  `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
 	Token   TokenCmd   `cmd:"" help:"Manage the admin token."`
 	Version VersionCmd `cmd:"" help:"Print the version and commit."`
 }

@@ -16,7 +16,7 @@ import (
 // environment variable MOSAIC_<NAME> and a key of the JSON config file.
 type ServeCmd struct {
 	Data            string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
-	Postgres        string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database there instead of in the data directory. The event log stays in the data directory." placeholder:"URL"`
+	Postgres        string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database there instead of in the data directory. The event log stays in the data directory." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
 	Addr            string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
 	AdminToken      string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
 	PublicURL       string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`

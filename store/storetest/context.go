@@ -45,6 +45,7 @@ func (s suite) canceled(t *testing.T) {
 			return st.SaveDedupe(ctx, &store.DedupeCommit{Seq: 9, Counts: map[string]store.Increment{"src_web": {Stored: 1}}})
 		}},
 		{"Duplicates", func(ctx context.Context, st store.Store) error { _, err := st.Duplicates(ctx, 0, 10); return err }},
+		{"ResetDerived", func(ctx context.Context, st store.Store) error { return st.ResetDerived(ctx) }},
 		{"Ping", func(ctx context.Context, st store.Store) error { return st.Ping(ctx) }},
 	}
 	for _, tt := range tests {

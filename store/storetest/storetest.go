@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Stats", s.stats)
 	t.Run("Dedupe", s.dedupe)
 	t.Run("Concurrency", s.concurrency)
+	t.Run("Reset", s.reset)
 	t.Run("Context", s.canceled)
 	t.Run("Profiles", func(t *testing.T) {
 		RunProfiles(t, func(t *testing.T) interface {

@@ -1,0 +1,35 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+)
+
+// resetStatements delete what ResetDerived resets, leaving the one-row
+// state tables at their first values. Counter rows stay, with their
+// rejected counts: the quarantine is not in the log, so a replay cannot
+// rebuild them.
+var resetStatements = []string{
+	`UPDATE dedupe_state SET seq = 0 WHERE id = 1`,
+	`DELETE FROM dedupe_chunks`,
+	`DELETE FROM duplicates`,
+	`UPDATE source_counts SET stored = 0, duplicates = 0 WHERE stored <> 0 OR duplicates <> 0`,
+	`UPDATE profile_state SET seq = 0, graph = NULL, graph_seq = 0 WHERE id = 1`,
+	`DELETE FROM profiles`,
+	`DELETE FROM profile_timeline`,
+	`DELETE FROM trait_history`,
+	`DELETE FROM identity_decisions`,
+}
+
+// ResetDerived implements store.Store, in one transaction: the write lock,
+// taken at its start, keeps any save from interleaving.
+func (db *DB) ResetDerived(ctx context.Context) error {
+	return db.inTx(ctx, "reset the state derived from the event log", func(tx *sql.Tx) error {
+		for _, q := range resetStatements {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
