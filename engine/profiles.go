@@ -64,6 +64,8 @@ type Profiles struct {
 	lastSave     time.Time
 	lastSnapshot time.Time
 	replayUpTo   uint64 // events up to here are already in the profiles: resolve only
+	inflight     *store.ProfileCommit
+	saveDone     chan error
 }
 
 // NewProfiles returns the profile stage over the dedupe stage's output.
@@ -135,10 +137,13 @@ func (p *Profiles) Run(ctx context.Context) error {
 	p.follow(ctx)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSaveTimeout)
 	defer cancel()
-	if err := p.checkpoint(sctx, true); err != nil {
-		return fmt.Errorf("engine: final profile checkpoint at seq %d: %w", p.Processed(), err)
+	var err error
+	for range 3 { // a failed save is retried by the next call
+		if err = p.checkpoint(sctx, true, true); err == nil {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("engine: final profile checkpoint at seq %d: %w", p.Processed(), err)
 }
 
 // load restores the graph snapshot and the profiles. Events between the
@@ -217,7 +222,7 @@ func (p *Profiles) follow(ctx context.Context) {
 			}
 		}
 		if p.unsaved > 0 && time.Since(p.lastSave) >= p.opts.CheckpointEvery {
-			if err := p.checkpoint(ctx, time.Since(p.lastSnapshot) >= p.opts.SnapshotEvery); err != nil {
+			if err := p.checkpoint(ctx, time.Since(p.lastSnapshot) >= p.opts.SnapshotEvery, false); err != nil {
 				p.opts.Log.Error("profile checkpoint failed; retrying", "err", err)
 				backoff.wait(ctx)
 			}
@@ -271,35 +276,86 @@ func (p *Profiles) process(ev *mosaic.Event) {
 	p.unsaved++
 }
 
-// checkpoint saves what changed, with a graph snapshot if asked.
-func (p *Profiles) checkpoint(ctx context.Context, snapshot bool) error {
-	seq := p.cursor
-	p.mu.Lock()
-	batch, err := p.set.Flush()
-	p.mu.Unlock()
+// saveTimeout bounds one save of the profile stage.
+const saveTimeout = time.Minute
+
+// checkpoint hands what changed to a background save, so processing goes
+// on while the store writes. One save is in flight at a time; a failed save
+// is retried before anything newer is flushed, so no batch is ever lost.
+// With wait it returns only once everything handed off is saved.
+func (p *Profiles) checkpoint(ctx context.Context, snapshot, wait bool) error {
+	if err := p.awaitSave(ctx); err != nil {
+		p.startSave(p.inflight) // the same commit again
+		return err
+	}
+	c, err := p.nextCommit(snapshot)
 	if err != nil {
 		return err
 	}
-	c := &store.ProfileCommit{Seq: seq, Batches: []store.ProfileBatch{toStoreBatch(batch)}, Decisions: p.decisions}
-	if snapshot {
-		var buf bytes.Buffer
-		if err := p.graph.Snapshot(&buf); err != nil {
-			return fmt.Errorf("snapshot identity graph: %w", err)
-		}
-		c.Graph = buf.Bytes()
-	}
-	if err := p.st.SaveProfiles(ctx, c); err != nil {
-		return err
-	}
-	p.decisions, p.unsaved, p.lastSave = nil, 0, time.Now()
-	if snapshot {
-		p.lastSnapshot = p.lastSave
+	p.startSave(c)
+	if wait {
+		return p.awaitSave(ctx)
 	}
 	return nil
 }
 
+// nextCommit flushes the profiles' changes into a commit at the cursor.
+func (p *Profiles) nextCommit(snapshot bool) (*store.ProfileCommit, error) {
+	p.mu.Lock()
+	batch, err := p.set.Flush()
+	p.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	c := &store.ProfileCommit{Seq: p.cursor, Batches: []store.ProfileBatch{toStoreBatch(batch)}, Decisions: p.decisions}
+	if snapshot {
+		var buf bytes.Buffer
+		if err := p.graph.Snapshot(&buf); err != nil {
+			return nil, fmt.Errorf("snapshot identity graph: %w", err)
+		}
+		c.Graph = buf.Bytes()
+		p.lastSnapshot = time.Now()
+	}
+	p.decisions, p.unsaved, p.lastSave = nil, 0, time.Now()
+	return c, nil
+}
+
+func (p *Profiles) startSave(c *store.ProfileCommit) {
+	done := make(chan error, 1)
+	p.inflight, p.saveDone = c, done
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), saveTimeout)
+		defer cancel()
+		done <- p.st.SaveProfiles(ctx, c)
+	}()
+}
+
+// awaitSave waits for the save in flight, if any.
+func (p *Profiles) awaitSave(ctx context.Context) error {
+	if p.saveDone == nil {
+		return nil
+	}
+	select {
+	case err := <-p.saveDone:
+		p.saveDone = nil
+		if err != nil {
+			return fmt.Errorf("save profiles at seq %d: %w", p.inflight.Seq, err)
+		}
+		p.inflight = nil
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func toStoreBatch(b profile.Batch) store.ProfileBatch {
-	out := store.ProfileBatch{Deleted: b.Deleted}
+	out := store.ProfileBatch{
+		Deleted:  b.Deleted,
+		Merges:   make([]store.ProfileMerge, 0, len(b.Merges)),
+		Timeline: make([]store.TimelineRow, 0, len(b.Timeline)),
+		Traits:   make([]store.TraitRow, 0, len(b.Traits)),
+		Profiles: make([]store.ProfileRow, 0, len(b.Profiles)),
+	}
 	for _, m := range b.Merges {
 		out.Merges = append(out.Merges, store.ProfileMerge{Absorbed: m.Absorbed, Survivor: m.Survivor})
 	}
