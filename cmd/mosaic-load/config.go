@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/url"
 	"time"
+
+	"github.com/mosaic-cdp/mosaic/synth"
 )
 
 // maxDuration bounds every run: the tool is for measurements, not for
@@ -29,6 +31,9 @@ type RunConfig struct {
 	JSON        bool          // print the final report as JSON
 	Progress    time.Duration // interval of progress lines on stderr; 0 for none
 	Timeout     time.Duration // per-request timeout
+	Journeys    int           // people whose synthetic journeys to send instead of random events; 0 for none
+	PerPerson   float64       // mean messages per person of the journeys
+	Seed        int64         // seed of the journeys
 
 	base *url.URL // URL, checked to be loopback
 }
@@ -45,15 +50,22 @@ func parseRunFlags(args []string, stderr io.Writer) (*RunConfig, error) {
 	fs.StringVar(&c.Mode, "mode", "batch", "batch: POST /v1/batch with -batch events; track: one event per request to /v1/track, /v1/page or /v1/identify")
 	fs.IntVar(&c.Batch, "batch", 100, "events per batch request (batch mode)")
 	fs.IntVar(&c.Concurrency, "concurrency", 32, "concurrent clients, each with one request in flight")
-	fs.DurationVar(&c.Duration, "duration", 0, "how long to send (required, at most 10m)")
+	fs.DurationVar(&c.Duration, "duration", 0, "how long to send (required without -journeys, at most 10m)")
 	fs.Float64Var(&c.Rate, "rate", 0, "requests per second over all clients; 0 sends as fast as the server acknowledges")
 	fs.BoolVar(&c.Gzip, "gzip", false, "gzip request bodies")
 	fs.StringVar(&c.Record, "record", "", "append every acknowledged messageId to this file, one per line")
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")
 	fs.DurationVar(&c.Progress, "progress", 5*time.Second, "interval of progress lines on stderr; 0 for none")
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "timeout of one request")
+	fs.IntVar(&c.Journeys, "journeys", 0, "send the synthetic customer journeys of this many people (as 'mosaic-load gen' makes them) instead of random events; the run ends when all are sent")
+	fs.Float64Var(&c.PerPerson, "events-per-person", 10, "with -journeys: mean messages per person")
+	fs.Int64Var(&c.Seed, "seed", 1, "with -journeys: seed of the journeys")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if c.Journeys > 0 && c.Duration == 0 {
+		// Journeys end by themselves; the duration only bounds the run.
+		c.Duration = maxDuration
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q: 'mosaic-load run' takes only flags", fs.Args())
@@ -90,6 +102,12 @@ func (c *RunConfig) Validate() error {
 	}
 	if c.Rate < 0 {
 		errs = append(errs, fmt.Errorf("-rate must be 0 (unlimited) or positive, not %v", c.Rate))
+	}
+	if c.Journeys < 0 || c.Journeys > synth.MaxPeople {
+		errs = append(errs, fmt.Errorf("-journeys must be 0 (random events) to %d people, not %d", synth.MaxPeople, c.Journeys))
+	}
+	if c.Journeys > 0 && (c.PerPerson < 1 || c.PerPerson > 10_000) {
+		errs = append(errs, fmt.Errorf("-events-per-person must be 1 to 10000, not %v", c.PerPerson))
 	}
 	if c.Timeout <= 0 || c.Progress < 0 {
 		errs = append(errs, fmt.Errorf("-timeout must be positive and -progress not negative, not %s and %s", c.Timeout, c.Progress))

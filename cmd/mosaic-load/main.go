@@ -1,11 +1,15 @@
 // Command mosaic-load sends realistic Segment-spec events to a Mosaic
 // server on this machine and measures how fast they are acknowledged; with
 // -record it writes down every acknowledged messageId, and verify checks
-// that the event log kept each one exactly once.
+// that the event log kept each one exactly once. gen writes synthetic
+// customer journeys (package synth) to a file, and run -journeys sends
+// them instead of random events.
 //
 //	mosaic-load run -url http://127.0.0.1:8080 -admin-token T -mode batch -batch 100 -concurrency 32 -duration 30s
 //	mosaic-load run -write-key KEY -mode track -concurrency 64 -duration 30s -record acked.txt
 //	mosaic-load verify -admin-token T -source ID acked.txt
+//	mosaic-load gen -people 1000000 -events-per-person 10 -seed 1 -out journeys.jsonl
+//	mosaic-load run -write-key KEY -journeys 10000 -batch 100
 //
 // It only ever sends to loopback addresses and always stops by itself,
 // after at most ten minutes.
@@ -27,8 +31,9 @@ const usage = `mosaic-load sends load to a Mosaic server on this machine.
 Usage:
   mosaic-load run [flags]             send events for -duration and report
   mosaic-load verify [flags] FILE...  check recorded messageIds are stored once
+  mosaic-load gen [flags]             write synthetic customer journeys as JSON Lines
 
-Run 'mosaic-load run -h' or 'mosaic-load verify -h' for the flags.
+Run 'mosaic-load run -h', 'mosaic-load verify -h' or 'mosaic-load gen -h' for the flags.
 `
 
 func main() {
@@ -51,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runCmd(ctx, args[1:], stdout, stderr)
 	case "verify":
 		err = verifyCmd(ctx, args[1:], stdout, stderr)
+	case "gen":
+		err = genCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -30,6 +30,8 @@ type Report struct {
 	Errors           map[string]ErrorCount `json:"errors"`
 	BytesSent        uint64                `json:"bytes_sent"`
 	Recorded         uint64                `json:"recorded,omitempty"`
+	Journeys         int                   `json:"journeys,omitempty"`          // people, with -journeys
+	JourneysComplete bool                  `json:"journeys_complete,omitempty"` // every journey message was sent (acknowledged or not)
 }
 
 // LatencyReport summarises request latencies in milliseconds, over every
@@ -61,6 +63,9 @@ func (r *Runner) report(elapsed time.Duration, h *Histogram) *Report {
 	rep.RequestsPerSec = float64(rep.AckedRequests) / secs
 	if r.recorder != nil {
 		rep.Recorded = r.recorder.Count()
+	}
+	if r.journeys != nil {
+		rep.Journeys, rep.JourneysComplete = r.cfg.Journeys, r.journeys.complete()
 	}
 	return rep
 }
@@ -98,6 +103,13 @@ func (rep *Report) WriteText(w io.Writer) error {
 	l := rep.Latency
 	fmt.Fprintf(&b, "latency     p50 %.2fms  p90 %.2fms  p99 %.2fms  p99.9 %.2fms  max %.2fms  mean %.2fms\n", l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
 	fmt.Fprintf(&b, "sent        %.1f MB (%.1f MB/s)\n", float64(rep.BytesSent)/1e6, float64(rep.BytesSent)/1e6/rep.Seconds)
+	if rep.Journeys > 0 {
+		state := "all sent"
+		if !rep.JourneysComplete {
+			state = "not all sent before the run ended"
+		}
+		fmt.Fprintf(&b, "journeys    %d people, %s\n", rep.Journeys, state)
+	}
 	if rep.Recorded > 0 {
 		fmt.Fprintf(&b, "recorded    %d messageIds\n", rep.Recorded)
 	}

@@ -18,7 +18,8 @@ type Runner struct {
 	client   *http.Client
 	auth     string // Authorization header value
 	catalog  *Catalog
-	recorder *Recorder // nil without -record
+	recorder *Recorder      // nil without -record
+	journeys *journeySource // nil without -journeys
 	stats    stats
 	pace     *pacer // nil when unlimited
 	deadline time.Time
@@ -27,7 +28,12 @@ type Runner struct {
 // NewRunner prepares a run against the source with writeKey. rec may be
 // nil; otherwise every acknowledged messageId is given to it.
 func NewRunner(cfg *RunConfig, writeKey string, rec *Recorder) *Runner {
+	var js *journeySource
+	if cfg.Journeys > 0 {
+		js = newJourneySource(cfg)
+	}
 	return &Runner{
+		journeys: js,
 		cfg:      cfg,
 		target:   cfg.base.String(),
 		client:   newClient(cfg.Concurrency, cfg.Timeout),

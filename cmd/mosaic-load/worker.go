@@ -48,22 +48,29 @@ func (w *worker) loop(ctx context.Context) {
 		if w.r.pace != nil && !w.r.pace.wait(ctx, w.r.deadline) {
 			return
 		}
-		if pause := w.send(ctx); pause > 0 {
+		path, ok := w.build()
+		if !ok {
+			return
+		}
+		if pause := w.send(ctx, path); pause > 0 {
 			sleepUntil(ctx, time.Now().Add(min(pause, time.Until(w.r.deadline))))
 		}
 	}
 }
 
 // build fills w.body and w.ids with one request's events and returns the
-// path to post them to.
-func (w *worker) build() string {
+// path to post them to; false when there is nothing left to send.
+func (w *worker) build() (string, bool) {
+	if w.r.journeys != nil {
+		return w.buildJourneys()
+	}
 	now := formatTime(time.Now())
 	w.body, w.ids = w.body[:0], w.ids[:0]
 	if w.r.cfg.Mode == "track" {
 		var ev Event
 		w.body, ev = w.gen.AppendEvent(w.body, now, now)
 		w.ids = append(w.ids, ev.MessageID)
-		return "/v1/" + ev.Kind
+		return "/v1/" + ev.Kind, true
 	}
 	w.body = append(w.body, `{"batch":[`...)
 	for i := range w.r.cfg.Batch {
@@ -75,7 +82,7 @@ func (w *worker) build() string {
 		w.ids = append(w.ids, ev.MessageID)
 	}
 	w.body = append(append(append(w.body, `],"sentAt":"`...), now...), `"}`...)
-	return "/v1/batch"
+	return "/v1/batch", true
 }
 
 // payload returns the body as sent, gzipped with -gzip.
@@ -90,10 +97,9 @@ func (w *worker) payload() []byte {
 	return w.zbuf.Bytes()
 }
 
-// send makes one request and accounts for its outcome. It returns how long
-// to pause before the next one.
-func (w *worker) send(ctx context.Context) time.Duration {
-	path := w.build()
+// send posts the built request to path and accounts for its outcome. It
+// returns how long to pause before the next one.
+func (w *worker) send(ctx context.Context, path string) time.Duration {
 	body := w.payload()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.r.target+path, bytes.NewReader(body))
 	if err != nil {
