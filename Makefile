@@ -27,6 +27,7 @@ check:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) mod verify
+	$(GO) mod tidy -diff
 
 # The PostgreSQL store's tests run against this server (test-env starts it);
 # they fail under CI, and skip elsewhere, if it cannot be reached.
