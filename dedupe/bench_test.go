@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -67,5 +68,30 @@ func BenchmarkMemory(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(x.Len()), "bytes/key")
 		b.ReportMetric(float64(x.Len()), "keys")
 		runtime.KeepAlive(x)
+	}
+}
+
+// BenchmarkMemoryCurrentDay reports the heap bytes a key costs in the
+// current generation, the one that takes new keys, at sizes between two
+// growth steps of a map-based set.
+func BenchmarkMemoryCurrentDay(b *testing.B) {
+	for _, n := range []int{1_000_000, 1_500_000, 3_000_000, 4_000_000} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			keys := randomKeys(rand.New(rand.NewPCG(1, 2)), n)
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				x := New(DefaultOptions())
+				for _, k := range keys {
+					x.Seen(k, t0)
+				}
+				x.Pending()
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(x.Len()), "bytes/key")
+				runtime.KeepAlive(x)
+			}
+		})
 	}
 }

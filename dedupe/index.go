@@ -49,14 +49,21 @@ type Index struct {
 	started bool
 
 	curBucket int64
-	cur       map[Key]struct{}
+	cur       *growing  // the current generation
 	sealed    []*sealed // oldest first, all older than curBucket
+	minDelta  int       // for new current generations; see growing
 
 	pending []byte // keys recorded since the last Pending, concatenated
 }
 
 // New returns an empty index. Zero or negative options take their defaults.
 func New(opts Options) *Index {
+	return newIndex(opts, defaultMinDelta)
+}
+
+// newIndex is New with the current generation's repacking threshold, which
+// tests lower to exercise repacking with few keys.
+func newIndex(opts Options, minDelta int) *Index {
 	def := DefaultOptions()
 	if opts.Window <= 0 {
 		opts.Window = def.Window
@@ -65,9 +72,10 @@ func New(opts Options) *Index {
 		opts.Buckets = def.Buckets
 	}
 	return &Index{
-		width:   max(int64(opts.Window)/int64(opts.Buckets), 1),
-		buckets: int64(opts.Buckets),
-		cur:     make(map[Key]struct{}),
+		width:    max(int64(opts.Window)/int64(opts.Buckets), 1),
+		buckets:  int64(opts.Buckets),
+		cur:      newGrowing(minDelta),
+		minDelta: minDelta,
 	}
 }
 
@@ -85,7 +93,7 @@ func (x *Index) Seen(k Key, receivedAt time.Time) bool {
 	if !x.started || t > x.clock {
 		x.advance(t)
 	}
-	x.cur[k] = struct{}{}
+	x.cur.add(k)
 	x.pending = append(x.pending, k[:]...)
 	return false
 }
@@ -96,10 +104,8 @@ func (x *Index) contains(k Key, oldest int64) bool {
 	if !x.started {
 		return false
 	}
-	if x.curBucket >= oldest {
-		if _, ok := x.cur[k]; ok {
-			return true
-		}
+	if x.curBucket >= oldest && x.cur.has(k) {
+		return true
 	}
 	for i := len(x.sealed) - 1; i >= 0 && x.sealed[i].bucket >= oldest; i-- {
 		if x.sealed[i].contains(k) {
@@ -117,9 +123,9 @@ func (x *Index) advance(t int64) {
 	if x.started && b == x.curBucket {
 		return
 	}
-	if x.started && len(x.cur) > 0 {
-		x.sealed = append(x.sealed, seal(x.curBucket, len(x.cur), mapKeys(x.cur)))
-		x.cur = make(map[Key]struct{})
+	if x.started && x.cur.len() > 0 {
+		x.sealed = append(x.sealed, seal(x.curBucket, x.cur.len(), x.cur.all()))
+		x.cur = newGrowing(x.minDelta)
 	}
 	x.started = true
 	x.curBucket = b
@@ -169,7 +175,7 @@ func (x *Index) KeepSince() time.Time {
 
 // Len returns the number of keys the index holds.
 func (x *Index) Len() int {
-	n := len(x.cur)
+	n := x.cur.len()
 	for _, s := range x.sealed {
 		n += len(s.keys)
 	}
@@ -180,7 +186,7 @@ func (x *Index) Len() int {
 // from, in any order. Chunks whose keys have expired are ignored. It fails,
 // leaving the index empty, if a chunk is not a whole number of keys.
 func (x *Index) Load(chunks []store.DedupeChunk) error {
-	*x = Index{width: x.width, buckets: x.buckets, cur: make(map[Key]struct{})}
+	*x = Index{width: x.width, buckets: x.buckets, cur: newGrowing(x.minDelta), minDelta: x.minDelta}
 	byBucket := make(map[int64][][]byte)
 	counts := make(map[int64]int)
 	for i, c := range chunks {
@@ -208,7 +214,9 @@ func (x *Index) Load(chunks []store.DedupeChunk) error {
 		}
 	}
 	for k := range chunkKeys(byBucket[x.curBucket]) {
-		x.cur[k] = struct{}{}
+		if !x.cur.has(k) {
+			x.cur.add(k)
+		}
 	}
 	return nil
 }

@@ -124,7 +124,7 @@ type indexState struct {
 func stateOf(x *Index) indexState {
 	s := indexState{Bucket: x.curBucket, Generations: map[int64][]Key{}}
 	add := func(b int64, k Key) { s.Generations[b] = append(s.Generations[b], k) }
-	for k := range x.cur {
+	for k := range x.cur.all() {
 		add(x.curBucket, k)
 	}
 	for _, g := range x.sealed {

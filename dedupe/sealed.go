@@ -16,19 +16,28 @@ import (
 // of keys.
 type sealed struct {
 	bucket int64
-	keys   []Key    // grouped by prefix() >> shift, in group order
+	keys   []Key    // grouped by prefix() << skip >> shift, in group order
 	dir    []uint32 // group g is keys[dir[g]:dir[g+1]]
+	skip   uint     // leading bits all keys share, which the directory skips
 	shift  uint     // 64 - the number of directory bits
 }
 
 // seal builds a sealed generation from the n keys that keys yields. keys is
 // iterated twice (count, then place) so no intermediate copy is needed.
 func seal(bucket int64, n int, keys iter.Seq[Key]) *sealed {
+	return sealSkipping(bucket, n, keys, 0)
+}
+
+// sealSkipping is seal for keys whose first skip bits are all the same, as
+// in a shard of the current generation (see growing): the directory uses
+// the bits after those.
+func sealSkipping(bucket int64, n int, keys iter.Seq[Key], skip uint) *sealed {
 	dirBits := dirBitsFor(n)
 	s := &sealed{
 		bucket: bucket,
 		keys:   make([]Key, n),
 		dir:    make([]uint32, 1<<dirBits+1),
+		skip:   skip,
 		shift:  uint(64 - dirBits),
 	}
 	// Counting sort on the group number: count, prefix sums, place.
@@ -48,6 +57,33 @@ func seal(bucket int64, n int, keys iter.Seq[Key]) *sealed {
 	return s
 }
 
+// with returns s plus the keys of extra, which must not be in s, for a
+// total with the same number of directory bits: each group is copied whole,
+// and only extra's keys are placed one by one.
+func (s *sealed) with(extra map[Key]struct{}) *sealed {
+	t := &sealed{
+		bucket: s.bucket,
+		keys:   make([]Key, len(s.keys)+len(extra)),
+		dir:    make([]uint32, len(s.dir)),
+		skip:   s.skip,
+		shift:  s.shift,
+	}
+	for k := range extra {
+		t.dir[t.group(k)+1]++
+	}
+	next := make([]uint32, len(t.dir)-1)
+	for g := range next {
+		t.dir[g+1] += t.dir[g] + s.dir[g+1] - s.dir[g]
+		next[g] = t.dir[g] + uint32(copy(t.keys[t.dir[g]:], s.keys[s.dir[g]:s.dir[g+1]]))
+	}
+	for k := range extra {
+		g := t.group(k)
+		t.keys[next[g]] = k
+		next[g]++
+	}
+	return t
+}
+
 // dirBitsFor returns how many leading key bits index the directory for n
 // keys: between n/4 and n/2 groups, so 2 to 4 keys a group.
 func dirBitsFor(n int) int {
@@ -60,7 +96,7 @@ func dirBitsFor(n int) int {
 // group returns the directory slot of k. A shift of 64 yields 0 in Go, which
 // is what a one-group directory needs.
 func (s *sealed) group(k Key) uint64 {
-	return k.prefix() >> s.shift
+	return k.prefix() << s.skip >> s.shift
 }
 
 // contains reports whether k is in the generation.
@@ -72,17 +108,6 @@ func (s *sealed) contains(k Key) bool {
 		}
 	}
 	return false
-}
-
-// mapKeys yields the keys of a map generation.
-func mapKeys(m map[Key]struct{}) iter.Seq[Key] {
-	return func(yield func(Key) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // chunkKeys yields the keys of checkpoint chunk blobs, which are

@@ -29,8 +29,12 @@ type Log interface {
 	// LastSeq returns the sequence number of the newest durable record.
 	LastSeq() uint64
 	// Read returns up to max records (and about maxBytes) with seq > after,
-	// in order.
+	// in order, in memory of their own.
 	Read(after uint64, max int, maxBytes int) ([]eventlog.Record, error)
+	// Scan calls fn for each record with seq > after, in order, up to the
+	// LastSeq of the time of the call, stopping at fn's first error, which
+	// it returns. Record.Data is valid only until fn returns.
+	Scan(after uint64, fn func(eventlog.Record) error) error
 	// Wait blocks until LastSeq() > after or ctx is done.
 	Wait(ctx context.Context, after uint64) error
 }
@@ -90,9 +94,9 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Reads from the log come in batches of at most this many records and about
-// this many bytes: large enough to amortise the call, small enough to keep
-// the memory of a batch modest.
+// Reads from the log come in batches of at most this many records and (for
+// Events, which keeps what it reads) about this many bytes: large enough to
+// amortise the call, small enough to keep the memory of a batch modest.
 const (
 	readBatch = 1000
 	readBytes = 4 << 20

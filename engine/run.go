@@ -86,8 +86,8 @@ func (e *Engine) loadSince(ctx context.Context, keptSince time.Time) (uint64, er
 func (e *Engine) tail(ctx context.Context) {
 	backoff := newBackoff()
 	for ctx.Err() == nil {
-		recs, err := e.log.Read(e.Processed(), e.batchSize, readBytes)
-		if err == nil && len(recs) == 0 {
+		n, err := e.processNext(ctx)
+		if err == nil && n == 0 {
 			err = e.idle(ctx)
 		}
 		if err != nil {
@@ -96,10 +96,9 @@ func (e *Engine) tail(ctx context.Context) {
 			continue
 		}
 		backoff.reset()
-		if len(recs) == 0 {
+		if n == 0 {
 			continue
 		}
-		e.processBatch(ctx, recs)
 		if e.crash.Load() {
 			return
 		}
@@ -107,6 +106,45 @@ func (e *Engine) tail(ctx context.Context) {
 			e.checkpointRetrying(ctx)
 		}
 	}
+}
+
+// Scan callbacks return these to end a batch early.
+var (
+	errBatchFull = errors.New("batch full")
+	errShutdown  = errors.New("shutting down")
+)
+
+// processNext dedupes the next batch of records (up to batchSize) and
+// publishes the result. The records are read with Scan, which decodes them
+// in the log's own reused read buffer: the dedupe stage keeps nothing of a
+// record but its key, so copying every record out of the log, as Read does,
+// would only make garbage (most of what the server allocated under load).
+// It returns how many records it processed; a read error after some of them
+// still publishes those.
+func (e *Engine) processNext(ctx context.Context) (int, error) {
+	last, n := e.Processed(), 0
+	err := e.log.Scan(last, func(r eventlog.Record) error {
+		if !e.process(ctx, r, &last) {
+			return errShutdown
+		}
+		if n++; n >= e.batchSize {
+			return errBatchFull
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errShutdown):
+		return n, nil // the rest is for the next start
+	case errors.Is(err, errBatchFull):
+		err = nil
+	}
+	if n > 0 {
+		e.publish(last)
+		if e.afterBatch != nil {
+			e.afterBatch(last)
+		}
+	}
+	return n, err
 }
 
 // idle waits for the log to grow. With unsaved work it wakes up in time to
@@ -131,43 +169,39 @@ func (e *Engine) idle(ctx context.Context) error {
 	return err
 }
 
-// processBatch dedupes recs and publishes the result.
-func (e *Engine) processBatch(ctx context.Context, recs []eventlog.Record) {
-	last := e.Processed()
-	for _, r := range recs {
-		if r.Seq <= last {
-			continue // the log's contract says this cannot happen; never count twice
-		}
-		var ev mosaic.Event
-		if err := ev.UnmarshalBinary(r.Data); err != nil {
-			e.m.corrupt.Inc()
-			e.opts.Log.Error("skipping an event log record that is not an event", "seq", r.Seq, "err", err)
-			last = r.Seq
-			continue
-		}
-		if e.idx.MustFlush(ev.ReceivedAt) {
-			// A new generation starts: checkpoint first, so that every
-			// saved chunk belongs to one generation (see dedupe.Index).
-			e.publish(last)
-			if !e.checkpointRetrying(ctx) {
-				return // shutting down; the rest is for the next start
-			}
-		}
-		dup := e.idx.Seen(dedupe.KeyOf(ev.SourceID, ev.MessageID), ev.ReceivedAt)
-		inc := e.run.batchInc[ev.SourceID]
-		if dup {
-			inc.Duplicates++
-			e.run.batchDups = append(e.run.batchDups, r.Seq)
-		} else {
-			inc.Stored++
-		}
-		e.run.batchInc[ev.SourceID] = inc
-		last = r.Seq
+// process dedupes one record, moving *last to its seq. It returns false,
+// leaving the record unprocessed, when a checkpoint it needs first could not
+// be saved because ctx is done.
+func (e *Engine) process(ctx context.Context, r eventlog.Record, last *uint64) bool {
+	if r.Seq <= *last {
+		return true // the log's contract says this cannot happen; never count twice
 	}
-	e.publish(last)
-	if e.afterBatch != nil {
-		e.afterBatch(last)
+	var ev mosaic.Event
+	if err := ev.UnmarshalBinary(r.Data); err != nil {
+		e.m.corrupt.Inc()
+		e.opts.Log.Error("skipping an event log record that is not an event", "seq", r.Seq, "err", err)
+		*last = r.Seq
+		return true
 	}
+	if e.idx.MustFlush(ev.ReceivedAt) {
+		// A new generation starts: checkpoint first, so that every saved
+		// chunk belongs to one generation (see dedupe.Index).
+		e.publish(*last)
+		if !e.checkpointRetrying(ctx) {
+			return false
+		}
+	}
+	dup := e.idx.Seen(dedupe.KeyOf(ev.SourceID, ev.MessageID), ev.ReceivedAt)
+	inc := e.run.batchInc[ev.SourceID]
+	if dup {
+		inc.Duplicates++
+		e.run.batchDups = append(e.run.batchDups, r.Seq)
+	} else {
+		inc.Stored++
+	}
+	e.run.batchInc[ev.SourceID] = inc
+	*last = r.Seq
+	return true
 }
 
 // publish makes the batch's results visible to readers and moves Processed

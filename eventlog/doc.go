@@ -21,12 +21,28 @@
 // Segments rotate at Options.SegmentSize; a new segment is synced, then the
 // directory is synced, before any record in it is acknowledged.
 //
+// Prepared segments: once the active segment is half full, a background
+// goroutine writes the next segment file ahead of time (next-segment.tmp: a
+// header, then zeros to the segment size, synced), and rotation renames it
+// into place. Group commits into it then overwrite blocks that exist, so
+// their fdatasync writes data only, not a new file size and block
+// allocation; on the disk this was measured on that made small commits
+// about a third faster. A segment that fills up is cut back to its last
+// record in the same sync that ends it, and Close cuts the active one, so
+// only the active segment of an open log (or of one that crashed) has zeros
+// after its records, and Size counts records only. If no prepared file is
+// ready the writer creates the segment as before.
+//
 // Recovery: Open reads the last segment whole and truncates a torn or corrupt
-// tail at the last valid record (a crash mid-write leaves one). Older segments
-// were complete and synced before the next one was created, so any damage in
-// them is corruption, reported as a *CorruptError naming the file and offset
-// when the damaged part is read (Read, Scan, Verify); Open checks only their
-// headers and first records, so that opening a large log stays fast.
+// tail at the last valid record (a crash mid-write leaves one), including the
+// zeros of a prepared segment: no frame starts with zeros, since sequence
+// numbers start at 1, so the first zero header marks the end (logged as a
+// torn tail only if anything but zeros follows). A prepared file left by a
+// crash is deleted, never reused. Older segments were complete and synced
+// before the next one was created, so any damage in them is corruption,
+// reported as a *CorruptError naming the file and offset when the damaged
+// part is read (Read, Scan, Verify); Open checks only their headers and first
+// records, so that opening a large log stays fast.
 //
 // Failures: a write or sync that fails with ENOSPC or EDQUOT fails that
 // group's callers with an error wrapping ErrNoSpace, truncates the segment

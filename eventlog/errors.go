@@ -41,6 +41,8 @@ type CorruptError struct {
 	File   string // path of the segment file
 	Offset int64  // byte offset of the damaged frame or header
 	Reason string // what was found, e.g. "checksum mismatch"
+
+	zeros bool // the frame's place holds zeros: the end of a prepared tail
 }
 
 // Error implements error.

@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"context"
 	"os"
 )
 
@@ -14,8 +15,14 @@ type fileSystem interface {
 	// openWrite opens an existing segment for writing.
 	openWrite(path string) (segmentFile, error)
 	remove(path string) error
-	// syncDir makes creations and removals in dir durable.
+	// rename moves a prepared segment file to its segment name.
+	rename(from, to string) error
+	// syncDir makes creations, renames and removals in dir durable.
 	syncDir(dir string) error
+	// prepare writes a file of size bytes at path, a segment header and
+	// zeros, and syncs it: a segment whose blocks exist before any record
+	// goes into them (see preparer). It gives up with ctx's error.
+	prepare(ctx context.Context, path string, size int64) error
 }
 
 // segmentFile is a segment open for writing.
@@ -47,6 +54,8 @@ func (osFS) openWrite(path string) (segmentFile, error) {
 
 func (osFS) remove(path string) error { return os.Remove(path) }
 
+func (osFS) rename(from, to string) error { return os.Rename(from, to) }
+
 func (osFS) syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -57,6 +66,51 @@ func (osFS) syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// Zero-filling writes this much per call and syncs every prepareSyncEvery
+// bytes, so the disk takes the zeros in steps rather than one burst that
+// would hold up the writer's own syncs.
+const (
+	prepareChunk     = 1 << 20
+	prepareSyncEvery = 8 << 20
+)
+
+func (osFS) prepare(ctx context.Context, path string, size int64) (err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	if _, err := f.WriteAt(segmentHeader(), 0); err != nil {
+		return err
+	}
+	zeros := make([]byte, prepareChunk)
+	unsynced := int64(0)
+	for off := int64(segmentHeaderSize); off < size; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(int64(len(zeros)), size-off)
+		if _, err := f.WriteAt(zeros[:n], off); err != nil {
+			return err
+		}
+		off, unsynced = off+n, unsynced+n
+		if unsynced >= prepareSyncEvery || off == size {
+			if err := datasync(f); err != nil {
+				return err
+			}
+			unsynced = 0
+		}
+	}
+	return nil
 }
 
 type osFile struct{ *os.File }

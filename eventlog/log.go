@@ -31,6 +31,7 @@ type Log struct {
 
 	queue queue
 	w     writer // owned by the writer goroutine once Open returns
+	prep  preparer
 
 	retentionMu sync.Mutex // one RemoveBefore at a time
 }
@@ -65,6 +66,11 @@ func open(dir string, opts Options, fsys fileSystem) (*Log, error) {
 	}
 	l := &Log{dir: dir, opts: opts, fs: fsys, lock: lock, notify: make(chan struct{})}
 	l.queue.init(opts.MaxPendingBytes)
+	l.prep.init(l)
+	if err := l.prep.clean(); err != nil {
+		lock.Close()
+		return nil, err
+	}
 	if err := l.recover(); err != nil {
 		lock.Close()
 		return nil, err
@@ -121,7 +127,9 @@ func (l *Log) FirstSeq() uint64 {
 	return l.segs[0].first
 }
 
-// Size returns the durable bytes of all segments on disk.
+// Size returns the durable bytes of all segments: headers and records, the
+// log's logical size. The active segment's file may be larger than its part,
+// with zeros prepared ahead of the writer, which Size does not count.
 func (l *Log) Size() int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -151,7 +159,10 @@ func (l *Log) Close() error {
 	l.mu.Lock()
 	l.closed = true
 	l.mu.Unlock()
-	err := l.w.file.Close()
+	err := errors.Join(l.prep.close(), l.w.trim())
+	if cerr := l.w.file.Close(); err == nil {
+		err = cerr
+	}
 	if lerr := l.lock.Close(); err == nil {
 		err = lerr
 	}

@@ -48,11 +48,17 @@ func (fr *frameReader) next() (frame, error) {
 	if left == 0 {
 		return frame{}, io.EOF
 	}
+	if err := fr.fill(int(min(left, frameHeaderSize))); err != nil {
+		return frame{}, err
+	}
+	if head := fr.buf[fr.pos : fr.pos+int(min(left, frameHeaderSize))]; allZero(head) {
+		// No frame starts with zeros (sequence numbers start at 1, and a
+		// zero CRC never matches a zero header), so this is the zero-filled
+		// space of a prepared segment that no write has reached.
+		return frame{}, &CorruptError{File: fr.file, Offset: off, Reason: "zero-filled space where a frame should start", zeros: true}
+	}
 	if left < frameHeaderSize {
 		return frame{}, corruptf(fr.file, off, "truncated frame header: %d of %d bytes", left, frameHeaderSize)
-	}
-	if err := fr.fill(frameHeaderSize); err != nil {
-		return frame{}, err
 	}
 	h := parseFrameHeader(fr.buf[fr.pos:])
 	size := int64(frameSize(int(h.length)))

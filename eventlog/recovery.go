@@ -106,8 +106,7 @@ func (l *Log) recoverActive(first uint64) (*segment, segmentFile, error) {
 		return nil, nil, fmt.Errorf("eventlog: open segment for writing: %w", err)
 	}
 	if res.end < size {
-		l.opts.Logger.Warn("eventlog: truncating torn tail of last segment",
-			"file", path, "offset", res.end, "dropped_bytes", size-res.end, "reason", ce.Reason)
+		l.logTail(path, res.end, size, ce)
 		if err := truncateDurably(f, res.end); err != nil {
 			f.Close()
 			return nil, nil, fmt.Errorf("eventlog: truncate torn tail of %s: %w", path, err)
@@ -118,6 +117,45 @@ func (l *Log) recoverActive(first uint64) (*segment, segmentFile, error) {
 		firstTS: res.firstTS, lastTS: res.lastTS, loaded: true, index: res.index,
 	}
 	return seg, f, nil
+}
+
+// logTail reports what recovery cuts from the last segment after its last
+// record at end. Zeros to the end of the file are the unused part of a
+// prepared segment, which is normal after a crash; anything else is a torn
+// or damaged write, worth a warning.
+func (l *Log) logTail(path string, end, size int64, ce *CorruptError) {
+	if ce.zeros {
+		zero, err := zeroFrom(path, end, size)
+		if err == nil && zero {
+			l.opts.Logger.Info("eventlog: the last segment ends inside its prepared space; cutting the zeros",
+				"file", path, "offset", end, "dropped_bytes", size-end)
+			return
+		}
+	}
+	l.opts.Logger.Warn("eventlog: truncating torn tail of last segment",
+		"file", path, "offset", end, "dropped_bytes", size-end, "reason", ce.Reason)
+}
+
+// zeroFrom reports whether the file at path holds only zeros from off to end.
+func zeroFrom(path string, off, end int64) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	buf := getReadBuffer()
+	defer readBuffers.Put(buf)
+	for off < end {
+		n, err := f.ReadAt((*buf)[:min(int64(len(*buf)), end-off)], off)
+		if !allZero((*buf)[:n]) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		off += int64(n)
+	}
+	return true, nil
 }
 
 // repairHeader returns the size of the last segment after rewriting its
@@ -186,6 +224,34 @@ func truncateDurably(f segmentFile, size int64) error {
 		return err
 	}
 	return f.Datasync()
+}
+
+// nextSegment starts the segment whose first record will be first, from the
+// prepared file if one is ready and by creating one otherwise. It also
+// returns the size of the new file.
+func (l *Log) nextSegment(first uint64) (*segment, segmentFile, int64, error) {
+	if !l.prep.take() {
+		seg, f, err := l.createSegment(first)
+		return seg, f, segmentHeaderSize, err
+	}
+	path := l.segmentPath(first)
+	if err := l.fs.rename(l.prep.path, path); err != nil {
+		return nil, nil, 0, fmt.Errorf("eventlog: rename prepared segment to %s: %w", path, err)
+	}
+	f, err := l.fs.openWrite(path)
+	if err == nil {
+		if err = l.fs.syncDir(l.dir); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		if rerr := l.fs.remove(path); rerr == nil {
+			_ = l.fs.syncDir(l.dir) // best effort, as in createSegment
+		}
+		return nil, nil, 0, fmt.Errorf("eventlog: start segment %s: %w", path, err)
+	}
+	seg := &segment{first: first, path: path, size: segmentHeaderSize, last: first - 1, loaded: true}
+	return seg, f, l.opts.SegmentSize, nil
 }
 
 // createSegment creates the segment whose first record will be first: the
