@@ -66,7 +66,7 @@ func TestGrowingRepacks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGrowing(tt.minDelta)
 			for i := range tt.keys {
-				var k Key // all in shard 0
+				k := Key{15: 1} // all in shard 0, none the zero key
 				k[1], k[2] = byte(i), byte(i>>8)
 				g.add(k)
 			}
@@ -75,8 +75,11 @@ func TestGrowingRepacks(t *testing.T) {
 			if sh.packed != nil {
 				packed = len(sh.packed.keys)
 			}
-			if packed != tt.wantPacked || len(sh.delta) != tt.wantDelta {
-				t.Errorf("after %d keys: %d packed, %d in the delta; want %d, %d", tt.keys, packed, len(sh.delta), tt.wantPacked, tt.wantDelta)
+			if packed != tt.wantPacked || sh.used != tt.wantDelta {
+				t.Errorf("after %d keys: %d packed, %d in the delta; want %d, %d", tt.keys, packed, sh.used, tt.wantPacked, tt.wantDelta)
+			}
+			if len(sh.delta)*3 < 4*sh.limit(tt.minDelta) {
+				t.Errorf("delta table of %d slots for up to %d keys, want it at most three quarters full", len(sh.delta), sh.limit(tt.minDelta))
 			}
 		})
 	}
@@ -110,4 +113,25 @@ func TestIndexRepackingMatchesDefault(t *testing.T) {
 			t.Fatalf("state after Load differs (-saved +loaded):\n%s", diff)
 		}
 	})
+}
+
+// TestGrowingZeroKey: the all-zero key marks empty delta slots, so the set
+// keeps it aside; it must behave as any other key.
+func TestGrowingZeroKey(t *testing.T) {
+	g := newGrowing(1)
+	if g.has(Key{}) {
+		t.Fatal("has(zero key) = true in an empty set, want false")
+	}
+	g.add(Key{15: 1})
+	g.add(Key{})
+	if !g.has(Key{}) || g.len() != 2 {
+		t.Fatalf("after adding the zero key: has = %v, len() = %d; want true, 2", g.has(Key{}), g.len())
+	}
+	var got []Key
+	for k := range g.all() {
+		got = append(got, k)
+	}
+	if diff := cmp.Diff([]Key{{}, {15: 1}}, got); diff != "" {
+		t.Errorf("all() mismatch (-want +got):\n%s", diff)
+	}
 }

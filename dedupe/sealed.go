@@ -57,13 +57,14 @@ func sealSkipping(bucket int64, n int, keys iter.Seq[Key], skip uint) *sealed {
 	return s
 }
 
-// with returns s plus the keys of extra, which must not be in s, for a
-// total with the same number of directory bits: each group is copied whole,
-// and only extra's keys are placed one by one.
-func (s *sealed) with(extra map[Key]struct{}) *sealed {
+// with returns s plus the n keys extra yields, which must not be in s, for
+// a total with the same number of directory bits: each group is copied
+// whole, and only extra's keys are placed one by one. extra is iterated
+// twice.
+func (s *sealed) with(n int, extra iter.Seq[Key]) *sealed {
 	t := &sealed{
 		bucket: s.bucket,
-		keys:   make([]Key, len(s.keys)+len(extra)),
+		keys:   make([]Key, len(s.keys)+n),
 		dir:    make([]uint32, len(s.dir)),
 		skip:   s.skip,
 		shift:  s.shift,
