@@ -22,16 +22,19 @@
 // directory is synced, before any record in it is acknowledged.
 //
 // Prepared segments: once the active segment is half full, a background
-// goroutine writes the next segment file ahead of time (next-segment.tmp: a
+// goroutine makes the next segment file ahead of time (next-segment.tmp: a
 // header, then zeros to the segment size, synced), and rotation renames it
-// into place. Group commits into it then overwrite blocks that exist, so
-// their fdatasync writes data only, not a new file size and block
-// allocation; on the disk this was measured on that made small commits
-// about a third faster. A segment that fills up is cut back to its last
-// record in the same sync that ends it, and Close cuts the active one, so
-// only the active segment of an open log (or of one that crashed) has zeros
-// after its records, and Size counts records only. If no prepared file is
-// ready the writer creates the segment as before.
+// into place instead of creating a file in the writer's path. When the
+// group commits are small the zeros are written, so that commits into the
+// segment overwrite blocks that exist and their fdatasync writes data only,
+// not a new file size and block allocation: on the disk this was measured
+// on that made small commits a third faster. When they are large, and the
+// disk's bandwidth is the limit, the blocks are only allocated (fallocate)
+// rather than written twice. A segment that fills up is cut back to its
+// last record in the same sync that ends it, and Close cuts the active one,
+// so only the active segment of an open log (or of one that crashed) has
+// zeros after its records, and Size counts records only. If no prepared
+// file is ready the writer creates the segment as before.
 //
 // Recovery: Open reads the last segment whole and truncates a torn or corrupt
 // tail at the last valid record (a crash mid-write leaves one), including the

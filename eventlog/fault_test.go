@@ -16,8 +16,9 @@ import (
 // by a full disk does, so rollback has something real to undo.
 type faultFS struct {
 	osFS
-	mu    sync.Mutex
-	fault func(op, path string) error
+	mu       sync.Mutex
+	fault    func(op, path string) error
+	prepared []bool // how each prepare call was asked to prepare: zero-filled?
 }
 
 func (f *faultFS) set(fault func(op, path string) error) {

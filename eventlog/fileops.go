@@ -3,6 +3,7 @@ package eventlog
 import (
 	"context"
 	"os"
+	"time"
 )
 
 // fileSystem is the layer the writer changes files through. Production uses
@@ -19,10 +20,11 @@ type fileSystem interface {
 	rename(from, to string) error
 	// syncDir makes creations, renames and removals in dir durable.
 	syncDir(dir string) error
-	// prepare writes a file of size bytes at path, a segment header and
+	// prepare makes a file of size bytes at path, a segment header and
 	// zeros, and syncs it: a segment whose blocks exist before any record
-	// goes into them (see preparer). It gives up with ctx's error.
-	prepare(ctx context.Context, path string, size int64) error
+	// goes into them (see preparer), made as plan says. It gives up with
+	// ctx's error.
+	prepare(ctx context.Context, path string, size int64, plan fillPlan) error
 }
 
 // segmentFile is a segment open for writing.
@@ -76,7 +78,14 @@ const (
 	prepareSyncEvery = 8 << 20
 )
 
-func (osFS) prepare(ctx context.Context, path string, size int64) (err error) {
+// fillPlan says how to prepare a segment file: with its zeros written, at
+// up to pace bytes a second (0 for no limit), or only allocated.
+type fillPlan struct {
+	zero bool
+	pace int64
+}
+
+func (osFS) prepare(ctx context.Context, path string, size int64, plan fillPlan) (err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
@@ -92,12 +101,18 @@ func (osFS) prepare(ctx context.Context, path string, size int64) (err error) {
 	if _, err := f.WriteAt(segmentHeader(), 0); err != nil {
 		return err
 	}
+	if !plan.zero && allocate(f, size) == nil {
+		return datasync(f)
+	}
+	return writeZeros(ctx, f, size, plan.pace)
+}
+
+// writeZeros fills f with zeros from the header to size, syncing every
+// prepareSyncEvery bytes, and writes no faster than pace bytes a second.
+func writeZeros(ctx context.Context, f *os.File, size, pace int64) error {
 	zeros := make([]byte, prepareChunk)
-	unsynced := int64(0)
+	start, unsynced := time.Now(), int64(0)
 	for off := int64(segmentHeaderSize); off < size; {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		n := min(int64(len(zeros)), size-off)
 		if _, err := f.WriteAt(zeros[:n], off); err != nil {
 			return err
@@ -109,8 +124,28 @@ func (osFS) prepare(ctx context.Context, path string, size int64) (err error) {
 			}
 			unsynced = 0
 		}
+		if err := pause(ctx, start, off, pace); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// pause waits until writing done bytes since start keeps to pace bytes a
+// second (no wait if pace is 0), or until ctx is done.
+func pause(ctx context.Context, start time.Time, done, pace int64) error {
+	if pace > 0 {
+		due := start.Add(time.Duration(float64(done) / float64(pace) * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+		}
+	}
+	return ctx.Err()
 }
 
 type osFile struct{ *os.File }

@@ -33,6 +33,8 @@ type Log struct {
 	w     writer // owned by the writer goroutine once Open returns
 	prep  preparer
 
+	zeroFillBelow int64 // see defaultZeroFillBelow
+
 	retentionMu sync.Mutex // one RemoveBefore at a time
 }
 
@@ -64,7 +66,7 @@ func open(dir string, opts Options, fsys fileSystem) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, opts: opts, fs: fsys, lock: lock, notify: make(chan struct{})}
+	l := &Log{dir: dir, opts: opts, fs: fsys, lock: lock, notify: make(chan struct{}), zeroFillBelow: defaultZeroFillBelow}
 	l.queue.init(opts.MaxPendingBytes)
 	l.prep.init(l)
 	if err := l.prep.clean(); err != nil {

@@ -9,8 +9,8 @@ import (
 	"sync"
 )
 
-// preparedName is the file the preparer zero-fills ahead of the writer. It
-// is not a segment name, so listing segments ignores it.
+// preparedName is the file the preparer makes ahead of the writer. It is
+// not a segment name, so listing segments ignores it.
 const preparedName = "next-segment.tmp"
 
 // minFreeSegments: the preparer leaves a disk alone when it has less free
@@ -19,13 +19,21 @@ const preparedName = "next-segment.tmp"
 const minFreeSegments = 4
 
 // preparer makes the next segment file in the background while the active
-// one fills up: a header followed by zeros, written and synced. Rotation then
-// renames it into place instead of creating a file, and every group commit
-// in it overwrites blocks that already exist. That matters for fdatasync:
-// appending to a file also has to commit its new size and block allocation
-// (a journal commit), overwriting only writes the data. On the disk this was
-// measured on, a synced 4 KiB append took 0.5 ms and a synced overwrite
-// 0.3 ms; a 1 MiB group 1.2–2.6 ms against 0.9–1.0 ms.
+// one fills up, and rotation renames it into place instead of creating a
+// file (a create, a header sync and a directory sync in the writer's path).
+//
+// How it prepares depends on the size of the group commits, which the
+// writer passes to want. Small commits get a zero-filled file (a header,
+// then zeros, written and synced): every commit then overwrites blocks that
+// exist, so its fdatasync writes data only, while appending to a file also
+// has to commit its new size and block allocation (a journal commit). With
+// 64 goroutines appending one 750-byte record each, that made commits 34 %
+// faster (median 0.50 → 0.33 ms) and the log 32 % faster on the disk this
+// was measured on. Large commits are limited by the disk's bandwidth
+// instead, which writing every segment twice would halve: for them the file
+// is only allocated (fallocate), which costs no writes, keeps the file size
+// fixed and still spares the rotation; writing into allocated but unwritten
+// blocks costs about what appending does.
 //
 // Preparation starts when the active segment is half full, and at most one
 // file is prepared at a time. When it is not ready in time, or fails, the
@@ -44,6 +52,29 @@ type preparer struct {
 
 	mu    sync.Mutex
 	state prepState
+	plan  fillPlan // how the file under way is prepared
+}
+
+// defaultZeroFillBelow is the average group commit, in bytes, below which
+// the preparer zero-fills (see preparer); larger commits get allocated
+// files. Log.zeroFillBelow holds it, for tests to change.
+const defaultZeroFillBelow = 256 << 10
+
+// Zeros are written at paceFactor times the rate at which the active
+// segment filled, and at least minPace bytes a second: fast enough to be
+// done well before the active segment is full, slow enough that the disk
+// takes them as a trickle beside the writer's commits rather than as a
+// burst that holds up the commits' syncs for tens of milliseconds.
+const (
+	paceFactor = 4
+	minPace    = 16 << 20
+)
+
+// planFill decides how to prepare the next segment from the active one:
+// avgCommit is its average group commit in bytes, and it filled at rate
+// bytes a second.
+func planFill(avgCommit, zeroFillBelow int64, rate float64) fillPlan {
+	return fillPlan{zero: avgCommit < zeroFillBelow, pace: max(int64(paceFactor*rate), minPace)}
 }
 
 type prepState int
@@ -71,21 +102,29 @@ func (p *preparer) clean() error {
 	return nil
 }
 
-// want starts preparing the next segment unless one is ready or under way.
-func (p *preparer) want() {
+// want starts preparing the next segment as plan says, unless one is ready
+// or under way.
+func (p *preparer) want(plan fillPlan) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.state != prepIdle {
 		return
 	}
-	p.state = prepBusy
+	p.state, p.plan = prepBusy, plan
 	p.wg.Go(p.run)
+}
+
+// idle reports whether want would start a preparation.
+func (p *preparer) idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state == prepIdle
 }
 
 func (p *preparer) run() {
 	err := errNoRoom
 	if free, known := freeSpace(p.dir); !known || free >= minFreeSegments*p.size {
-		err = p.fs.prepare(p.ctx, p.path, p.size)
+		err = p.fs.prepare(p.ctx, p.path, p.size, p.plan)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

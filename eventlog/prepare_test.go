@@ -33,11 +33,14 @@ func (f *faultFS) rename(from, to string) error {
 	return f.osFS.rename(from, to)
 }
 
-func (f *faultFS) prepare(ctx context.Context, path string, size int64) error {
+func (f *faultFS) prepare(ctx context.Context, path string, size int64, plan fillPlan) error {
 	if err := f.check("prepare", path); err != nil {
 		return err
 	}
-	return f.osFS.prepare(ctx, path, size)
+	f.mu.Lock()
+	f.prepared = append(f.prepared, plan.zero)
+	f.mu.Unlock()
+	return f.osFS.prepare(ctx, path, size, plan)
 }
 
 // fillSettled appends n records in batches of 4, waiting after each Append
@@ -71,42 +74,78 @@ func checkSizes(t *testing.T, l *Log, want map[string]int64, logical int64) {
 	}
 }
 
-func TestPreparedSegments(t *testing.T) {
-	l := openLog(t, t.TempDir(), prepOpts)
-	data := fillSettled(t, l, 20)
-	if got := fileSize(t, preparedPath(l.dir)); got != prepSegmentSize {
-		t.Fatalf("prepared file is %d bytes once the active segment is half full, want %d", got, prepSegmentSize)
-	}
-	data = append(data, fillSettled(t, l, 60)...) // two rotations, both into prepared files
-	activeSize := int64(segmentHeaderSize + 16*124)
-	checkSizes(t, l, map[string]int64{
-		segmentName(1):  prepFullSize,
-		segmentName(33): prepFullSize, // prepared, cut to its records when it filled up
-		segmentName(65): prepSegmentSize,
-	}, 2*prepFullSize+activeSize)
-	checkRecords(t, "Scan", scanAll(t, l, 0), wantRecords(1, data))
-	if err := l.Verify(); err != nil {
-		t.Errorf("Verify() = %v", err)
-	}
+// prepModes are the two ways the preparer makes a file, chosen by the
+// average group commit: Log.zeroFillBelow set so that the tests' small
+// commits get one or the other.
+var prepModes = []struct {
+	name  string
+	below int64
+	zero  bool
+}{
+	{name: "zero-filled", below: 1 << 40, zero: true},
+	{name: "allocated", below: 0, zero: false},
+}
 
-	l = reopen(t, l, prepOpts)
-	checkSizes(t, l, map[string]int64{
-		segmentName(1):  prepFullSize,
-		segmentName(33): prepFullSize,
-		segmentName(65): activeSize, // Close cut the zeros
-	}, 2*prepFullSize+activeSize)
-	if _, err := os.Stat(preparedPath(l.dir)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("prepared file after Close: Stat = %v, want it removed", err)
+func TestPreparedSegments(t *testing.T) {
+	for _, mode := range prepModes {
+		t.Run(mode.name, func(t *testing.T) {
+			l, fs := openFault(t, t.TempDir(), prepOpts)
+			l.zeroFillBelow = mode.below
+			data := fillSettled(t, l, 20)
+			checkPrepared(t, preparedPath(l.dir))
+			data = append(data, fillSettled(t, l, 60)...) // two rotations, both into prepared files
+			activeSize := int64(segmentHeaderSize + 16*124)
+			checkSizes(t, l, map[string]int64{
+				segmentName(1):  prepFullSize,
+				segmentName(33): prepFullSize, // prepared, cut to its records when it filled up
+				segmentName(65): prepSegmentSize,
+			}, 2*prepFullSize+activeSize)
+			checkRecords(t, "Scan", scanAll(t, l, 0), wantRecords(1, data))
+			if err := l.Verify(); err != nil {
+				t.Errorf("Verify() = %v", err)
+			}
+			fs.mu.Lock()
+			modes := fs.prepared
+			fs.mu.Unlock()
+			if diff := cmp.Diff([]bool{mode.zero, mode.zero}, modes); diff != "" {
+				t.Errorf("prepare calls, zero-filled or not (-want +got):\n%s", diff)
+			}
+
+			l = reopen(t, l, prepOpts)
+			checkSizes(t, l, map[string]int64{
+				segmentName(1):  prepFullSize,
+				segmentName(33): prepFullSize,
+				segmentName(65): activeSize, // Close cut the zeros
+			}, 2*prepFullSize+activeSize)
+			if _, err := os.Stat(preparedPath(l.dir)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("prepared file after Close: Stat = %v, want it removed", err)
+			}
+			checkRecords(t, "Scan after reopen", scanAll(t, l, 0), wantRecords(1, data))
+		})
 	}
-	checkRecords(t, "Scan after reopen", scanAll(t, l, 0), wantRecords(1, data))
+}
+
+// checkPrepared checks that the file at path is a prepared segment: a
+// header, then zeros to the segment size.
+func checkPrepared(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("prepared file: %v", err)
+	}
+	if len(b) != prepSegmentSize || !bytes.Equal(b[:segmentHeaderSize], segmentHeader()) || !allZero(b[segmentHeaderSize:]) {
+		t.Fatalf("prepared file is %d bytes starting %q, want %d: a segment header, then zeros", len(b), b[:min(len(b), segmentHeaderSize)], prepSegmentSize)
+	}
 }
 
 // crashCopy fills a log into a prepared segment and copies its segment files
 // while it is still open, as a crash would leave them: the last segment
-// followed by the zeros of its prepared space.
-func crashCopy(t *testing.T) (string, [][]byte) {
+// followed by the zeros of its prepared space, written or only allocated
+// as zeroFillBelow has it.
+func crashCopy(t *testing.T, zeroFillBelow int64) (string, [][]byte) {
 	t.Helper()
 	l := openLog(t, t.TempDir(), prepOpts)
+	l.zeroFillBelow = zeroFillBelow
 	data := fillSettled(t, l, 40)
 	last := lastSegment(t, l.dir)
 	if got := fileSize(t, last); got != prepSegmentSize {
@@ -116,14 +155,18 @@ func crashCopy(t *testing.T) (string, [][]byte) {
 }
 
 func TestRecoveryInPreparedTail(t *testing.T) {
-	dir, data := crashCopy(t)
-	var logs logBuffer
-	opts := prepOpts
-	opts.Logger = logs.logger()
-	checkRecovered(t, dir, opts, data)
-	out := logs.String()
-	if strings.Contains(out, "torn tail") || !strings.Contains(out, "prepared space") {
-		t.Errorf("log output = %q, want a note on the prepared space and no torn-tail warning", out)
+	for _, mode := range prepModes {
+		t.Run(mode.name, func(t *testing.T) {
+			dir, data := crashCopy(t, mode.below)
+			var logs logBuffer
+			opts := prepOpts
+			opts.Logger = logs.logger()
+			checkRecovered(t, dir, opts, data)
+			out := logs.String()
+			if strings.Contains(out, "torn tail") || !strings.Contains(out, "prepared space") {
+				t.Errorf("log output = %q, want a note on the prepared space and no torn-tail warning", out)
+			}
+		})
 	}
 }
 
@@ -145,7 +188,7 @@ func TestTornWriteInPreparedTail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, data := crashCopy(t)
+			dir, data := crashCopy(t, defaultZeroFillBelow)
 			path := lastSegment(t, dir)
 			end := int64(segmentHeaderSize + 8*frameSize(prepPayload)) // records 33..40
 			writeAt(t, path, end+int64(tt.at*frameSize(prepPayload)), tt.bytes)

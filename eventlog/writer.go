@@ -12,10 +12,13 @@ type writer struct {
 	l       *Log
 	active  *segment
 	file    segmentFile
-	size    int64  // durable size of the active segment
-	fileEnd int64  // size of its file: more than size when it was prepared
-	nextSeq uint64 // sequence number of the next record
-	lastTS  int64  // append time of the last record; never decreases
+	size    int64     // durable size of the active segment
+	fileEnd int64     // size of its file: more than size when it was prepared
+	commits int       // group commits into the active segment
+	since   time.Time // when the active segment was started (or opened)
+	base    int64     // its size then
+	nextSeq uint64    // sequence number of the next record
+	lastTS  int64     // append time of the last record; never decreases
 	ib      indexBuilder
 
 	// Reused for every group commit, so the append path allocates nothing
@@ -50,7 +53,7 @@ type createdSegment struct {
 func (w *writer) init(l *Log, active *segment, f segmentFile, lastTS int64) {
 	w.l, w.active, w.file = l, active, f
 	w.size, w.nextSeq, w.lastTS = active.size, active.last+1, lastTS
-	w.fileEnd = active.size
+	w.fileEnd, w.since, w.base = active.size, time.Now(), active.size
 	w.ib = indexBuilder{interval: int64(l.opts.IndexInterval)}
 	if n := len(active.index); n > 0 {
 		w.ib.next = active.index[n-1].off + w.ib.interval
@@ -242,15 +245,26 @@ func (w *writer) publish(ts int64) {
 		w.active, w.file = w.created[n-1].seg, w.created[n-1].file
 		w.fileEnd = w.created[n-1].end
 		w.created = w.created[:0]
+		w.commits, w.since, w.base = 0, time.Now(), segmentHeaderSize
 	}
 	w.size = w.active.size
 	w.fileEnd = max(w.fileEnd, w.size)
+	w.commits++
 	w.nextSeq = w.chunks[len(w.chunks)-1].last + 1
 	w.lastTS, w.ib = ts, w.nextIB
 	l.published(w.nextSeq - 1)
-	if w.size >= l.opts.SegmentSize/2 {
-		l.prep.want()
+	w.maybePrepare()
+}
+
+// maybePrepare starts preparing the next segment once the active one is
+// half full (see planFill for how).
+func (w *writer) maybePrepare() {
+	if w.size < w.l.opts.SegmentSize/2 || !w.l.prep.idle() {
+		return
 	}
+	avg := (w.size - segmentHeaderSize) / int64(max(w.commits, 1))
+	rate := float64(w.size-w.base) / max(time.Since(w.since).Seconds(), 1e-3)
+	w.l.prep.want(planFill(avg, w.l.zeroFillBelow, rate))
 }
 
 // closeSealed closes the write handle of a segment whose data is synced; a
