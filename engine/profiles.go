@@ -31,6 +31,8 @@ type ProfileOptions struct {
 	// 30s); between snapshots a restart re-resolves the events since the
 	// last one, which is deterministic.
 	SnapshotEvery time.Duration
+	// Observers are told every change in log order (see ProfileObserver).
+	Observers []ProfileObserver
 }
 
 // Profiles is the profile stage: it follows the deduplicated event stream,
@@ -64,7 +66,7 @@ type Profiles struct {
 	lastSave     time.Time
 	lastSnapshot time.Time
 	replayUpTo   uint64 // events up to here are already in the profiles: resolve only
-	inflight     *store.ProfileCommit
+	inflight     *pendingSave
 	saveDone     chan error
 }
 
@@ -176,6 +178,11 @@ func (p *Profiles) load(ctx context.Context) error {
 		return fmt.Errorf("engine: load profiles: %w", err)
 	}
 	p.rebuildRedirects()
+	for _, o := range p.opts.Observers {
+		if _, err := o.Load(ctx); err != nil {
+			return fmt.Errorf("engine: load profile observer: %w", err)
+		}
+	}
 	p.replayUpTo = seq
 	p.publishStart(graphSeq, seq)
 	return nil
@@ -266,6 +273,9 @@ func (p *Profiles) process(ev *mosaic.Event) {
 			p.opts.Log.Warn("event not applied to its profile", "seq", ev.Seq, "err", err)
 		}
 	}
+	if len(p.opts.Observers) > 0 {
+		p.observe(ev, res)
+	}
 	p.mu.Unlock()
 	for _, d := range res.Decisions {
 		data, _ := json.Marshal(d)
@@ -274,6 +284,20 @@ func (p *Profiles) process(ev *mosaic.Event) {
 		}
 	}
 	p.unsaved++
+}
+
+// observe tells the observers what ev did; p.mu is held.
+func (p *Profiles) observe(ev *mosaic.Event, res identity.Result) {
+	c := &ProfileChange{Seq: ev.Seq, Event: ev, Profile: uint64(res.Profile)}
+	for _, m := range res.Merges {
+		c.Merges = append(c.Merges, ProfileMerge{Absorbed: uint64(m.Absorbed), Survivor: uint64(m.Survivor)})
+	}
+	if c.Profile != 0 {
+		c.State = p.set.Get(c.Profile)
+	}
+	for _, o := range p.opts.Observers {
+		o.Observe(c)
+	}
 }
 
 // saveTimeout bounds one save of the profile stage.
@@ -299,10 +323,36 @@ func (p *Profiles) checkpoint(ctx context.Context, snapshot, wait bool) error {
 	return nil
 }
 
-// nextCommit flushes the profiles' changes into a commit at the cursor.
-func (p *Profiles) nextCommit(snapshot bool) (*store.ProfileCommit, error) {
+// pendingSave is one checkpoint: the observers' saves, then the profiles'.
+type pendingSave struct {
+	observers []func(context.Context) error
+	commit    *store.ProfileCommit
+}
+
+func (s *pendingSave) run(ctx context.Context, st store.ProfileStore) error {
+	for _, save := range s.observers {
+		if err := save(ctx); err != nil {
+			return err
+		}
+	}
+	return st.SaveProfiles(ctx, s.commit)
+}
+
+// nextCommit flushes the profiles' and observers' changes into a save at
+// the cursor.
+func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
+	var saves []func(context.Context) error
 	p.mu.Lock()
 	batch, err := p.set.Flush()
+	for _, o := range p.opts.Observers {
+		if err != nil {
+			break
+		}
+		var save func(context.Context) error
+		if save, err = o.Checkpoint(p.cursor); save != nil {
+			saves = append(saves, save)
+		}
+	}
 	p.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -317,16 +367,16 @@ func (p *Profiles) nextCommit(snapshot bool) (*store.ProfileCommit, error) {
 		p.lastSnapshot = time.Now()
 	}
 	p.decisions, p.unsaved, p.lastSave = nil, 0, time.Now()
-	return c, nil
+	return &pendingSave{observers: saves, commit: c}, nil
 }
 
-func (p *Profiles) startSave(c *store.ProfileCommit) {
+func (p *Profiles) startSave(s *pendingSave) {
 	done := make(chan error, 1)
-	p.inflight, p.saveDone = c, done
+	p.inflight, p.saveDone = s, done
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), saveTimeout)
 		defer cancel()
-		done <- p.st.SaveProfiles(ctx, c)
+		done <- s.run(ctx, p.st)
 	}()
 }
 
@@ -339,7 +389,7 @@ func (p *Profiles) awaitSave(ctx context.Context) error {
 	case err := <-p.saveDone:
 		p.saveDone = nil
 		if err != nil {
-			return fmt.Errorf("save profiles at seq %d: %w", p.inflight.Seq, err)
+			return fmt.Errorf("save profiles at seq %d: %w", p.inflight.commit.Seq, err)
 		}
 		p.inflight = nil
 		return nil

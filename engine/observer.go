@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/profile"
+)
+
+// A ProfileObserver keeps state derived from profiles (computed traits,
+// audience memberships, consent) in step with the profile stage, so that it
+// sees each profile's events in log order and after the merges they cause,
+// without following the log and resolving identities again.
+//
+// The stage calls Observe from its own goroutine, in log order, with its
+// profile lock held for writing: Observe must be quick and must not call
+// back into the stage. Heavy or blocking work (delivery, I/O) belongs to the
+// save Checkpoint returns, which runs in the background.
+//
+// Durability: at every profile checkpoint at position seq, the stage calls
+// Checkpoint(seq) and runs the observers' saves before it saves the
+// profiles, retrying them together until all succeed. So an observer's
+// saved position is never behind the profiles', and after a restart it is
+// shown again, from the stage's own position onwards, only events it may
+// already have saved: it must ignore changes with Seq at or below the
+// position its Load returned. Events before the stage's position are never
+// shown again: an observer added later, or one that needs all history,
+// backfills from the store and the log itself.
+type ProfileObserver interface {
+	// Load restores the observer's saved state and returns the log
+	// position it reflects (0 if it has none). It is called once, before
+	// the first Observe.
+	Load(ctx context.Context) (seq uint64, err error)
+	// Observe is told one change to the profiles.
+	Observe(c *ProfileChange)
+	// Checkpoint returns a save of everything observed up to seq. The
+	// stage may call the save more than once if a save fails, so it must
+	// be idempotent.
+	Checkpoint(seq uint64) (save func(ctx context.Context) error, err error)
+}
+
+// ProfileChange is what one event did to the profiles.
+type ProfileChange struct {
+	Seq   uint64
+	Event *mosaic.Event
+	// Merges are the merges the event caused, already applied: each
+	// absorbed profile no longer exists and its state is in the survivor.
+	Merges []ProfileMerge
+	// Profile is the profile the event was applied to, 0 if the event
+	// carried no usable identifier.
+	Profile uint64
+	// State is that profile after the event; valid only during Observe
+	// and not to be changed. Nil when Profile is 0.
+	State *profile.Profile
+}
+
+// ProfileMerge is one merge: Absorbed's state went into Survivor.
+type ProfileMerge struct {
+	Absorbed, Survivor uint64
+}
