@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 type countingObserver struct {
 	st store.Store
 
-	mu     sync.Mutex
 	loaded uint64
 	counts map[uint64]int
 	seen   []uint64 // sequence numbers observed since Load
