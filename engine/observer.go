@@ -12,20 +12,24 @@ import (
 // sees each profile's events in log order and after the merges they cause,
 // without following the log and resolving identities again.
 //
-// The stage calls Observe from its own goroutine, in log order, with its
-// profile lock held for writing: Observe must be quick and must not call
-// back into the stage. Heavy or blocking work (delivery, I/O) belongs to the
-// save Checkpoint returns, which runs in the background.
+// The partition workers call Observe (see partition.go): one profile's
+// changes always in log order, after the merges that made it; changes of
+// different profiles may come in another order than the log's, since
+// partitions run in parallel. Calls are never concurrent with each other or
+// with Checkpoint: the stage serialises them. Observe runs with the
+// profile's partition locked: it must be quick and must not call back into
+// the stage. Heavy or blocking work (delivery, I/O) belongs to the save
+// Checkpoint returns, which runs in the background.
 //
 // Durability: at every profile checkpoint at position seq, the stage calls
-// Checkpoint(seq) and runs the observers' saves before it saves the
-// profiles, retrying them together until all succeed. So an observer's
-// saved position is never behind the profiles', and after a restart it is
-// shown again, from the stage's own position onwards, only events it may
-// already have saved: it must ignore changes with Seq at or below the
-// position its Load returned. Events before the stage's position are never
-// shown again: an observer added later, or one that needs all history,
-// backfills from the store and the log itself.
+// Checkpoint(seq), with every partition idle, and runs the observers' saves
+// before it saves the profiles, retrying them together until all succeed.
+// So an observer's saved position is never behind the profiles', and after
+// a restart it is shown again, from the stage's own position onwards, only
+// events it may already have saved: it must ignore changes with Seq at or
+// below the position its Load returned. Events before the stage's position
+// are never shown again: an observer added later, or one that needs all
+// history, backfills from the store and the log itself.
 type ProfileObserver interface {
 	// Load restores the observer's saved state and returns the log
 	// position it reflects (0 if it has none). It is called once, before

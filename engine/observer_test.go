@@ -19,7 +19,7 @@ type countingObserver struct {
 
 	loaded uint64
 	counts map[uint64]int
-	seen   []uint64 // sequence numbers observed since Load
+	seen   map[uint64][]uint64 // sequence numbers observed since Load, per profile
 }
 
 const countsKey = "test.observer.counts"
@@ -30,7 +30,7 @@ type countsState struct {
 }
 
 func (o *countingObserver) Load(ctx context.Context) (uint64, error) {
-	o.counts, o.seen = map[uint64]int{}, nil
+	o.counts, o.seen = map[uint64]int{}, map[uint64][]uint64{}
 	v, err := o.st.Setting(ctx, countsKey)
 	if mosaic.ErrorCode(err) == mosaic.ENOTFOUND {
 		return 0, nil
@@ -50,7 +50,7 @@ func (o *countingObserver) Observe(c *ProfileChange) {
 	if c.Seq <= o.loaded {
 		return
 	}
-	o.seen = append(o.seen, c.Seq)
+	o.seen[c.Profile] = append(o.seen[c.Profile], c.Seq)
 	for _, m := range c.Merges {
 		o.counts[m.Survivor] += o.counts[m.Absorbed]
 		delete(o.counts, m.Absorbed)
@@ -73,7 +73,8 @@ func (o *countingObserver) Checkpoint(seq uint64) (func(context.Context) error, 
 
 // TestObserverSeesEachEventOnce restarts the stages several times, with and
 // without graph snapshots, and checks that an observer with durable state
-// counts every event exactly once, in log order, after the merges.
+// counts every event exactly once, in log order per profile, after the
+// merges.
 func TestObserverSeesEachEventOnce(t *testing.T) {
 	for _, snapshot := range []time.Duration{time.Nanosecond, time.Hour} {
 		t.Run(fmt.Sprintf("snapshot every %s", snapshot), func(t *testing.T) {
@@ -91,9 +92,11 @@ func TestObserverSeesEachEventOnce(t *testing.T) {
 				waitProfiles(t, p, last)
 				time.Sleep(time.Duration(round) * 10 * time.Millisecond) // checkpoints in some rounds only
 				stop()
-				for i := 1; i < len(o.seen); i++ {
-					if o.seen[i] <= o.seen[i-1] {
-						t.Fatalf("round %d: observed seq %d after %d", round, o.seen[i], o.seen[i-1])
+				for id, seen := range o.seen {
+					for i := 1; i < len(seen); i++ {
+						if seen[i] <= seen[i-1] {
+							t.Fatalf("round %d: profile %d: observed seq %d after %d", round, id, seen[i], seen[i-1])
+						}
 					}
 				}
 				if seq, _, _, err := st.ProfileCheckpoint(context.Background()); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,15 +32,21 @@ type ProfileOptions struct {
 	// 30s); between snapshots a restart re-resolves the events since the
 	// last one, which is deterministic.
 	SnapshotEvery time.Duration
-	// Observers are told every change in log order (see ProfileObserver).
+	// Observers are told every change (see ProfileObserver).
 	Observers []ProfileObserver
+	// Partitions is the number of workers that fold events into profiles
+	// in parallel (default: the number of CPUs Go uses).
+	Partitions int
 }
 
 // Profiles is the profile stage: it follows the deduplicated event stream,
 // resolves each event's identifiers to a profile (package identity) and
-// folds the event into that profile (package profile). It runs as one
-// sequential stage, so a profile's events are applied in log order without
-// locks on the hot path; readers take a lock briefly.
+// folds the event into that profile (package profile). Resolution is one
+// sequential stage; folding is partitioned by profile (see partition.go),
+// so a profile's events are applied in log order by one worker without
+// locks on the hot path, and partitions run in parallel with each other
+// and with the resolution of the next events. Readers take a partition's
+// lock briefly.
 //
 // Its state is in memory and checkpointed to the store with the log
 // position it reflects. A restart loads the checkpoint and goes on from
@@ -51,9 +58,12 @@ type Profiles struct {
 	x      *identity.Extractor
 	graph  *identity.Graph
 
-	mu        sync.RWMutex // guards set and redirects
-	set       *profile.Set
+	mu        sync.RWMutex                              // guards redirects
 	redirects map[identity.ProfileID]identity.ProfileID // absorbed → survivor
+	parts     []*partition
+	obs       *observers
+	folding   sync.WaitGroup // the slices of operations the partitions are folding
+	folded    uint64         // the position the partitions reach when folding is done
 
 	processed atomic.Uint64
 	advMu     sync.Mutex
@@ -84,6 +94,9 @@ func NewProfiles(dedupe *Engine, st store.ProfileStore, opts ProfileOptions) (*P
 	if opts.SnapshotEvery <= 0 {
 		opts.SnapshotEvery = 30 * time.Second
 	}
+	if opts.Partitions <= 0 {
+		opts.Partitions = runtime.GOMAXPROCS(0)
+	}
 	if err := opts.Rules.Validate(); err != nil {
 		return nil, fmt.Errorf("identity rules: %w", err)
 	}
@@ -91,12 +104,22 @@ func NewProfiles(dedupe *Engine, st store.ProfileStore, opts ProfileOptions) (*P
 	if err != nil {
 		return nil, fmt.Errorf("identifier extraction: %w", err)
 	}
-	return &Profiles{
+	p := &Profiles{
 		dedupe: dedupe, st: st, opts: opts, x: x,
-		graph: identity.New(opts.Rules), set: profile.NewSet(),
+		graph:     identity.New(opts.Rules),
 		redirects: map[identity.ProfileID]identity.ProfileID{},
+		obs:       &observers{list: opts.Observers},
 		advanced:  make(chan struct{}),
-	}, nil
+	}
+	for range opts.Partitions {
+		p.parts = append(p.parts, &partition{set: profile.NewSet(), log: opts.Log, obs: p.obs})
+	}
+	return p, nil
+}
+
+// part returns the partition that holds profile id.
+func (p *Profiles) part(id uint64) *partition {
+	return p.parts[partitionOf(id, len(p.parts))]
 }
 
 // Processed is the highest log position the profiles reflect.
@@ -136,7 +159,19 @@ func (p *Profiles) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	var workers sync.WaitGroup
+	for _, w := range p.parts {
+		w.in = make(chan []partitionOp, 1)
+		workers.Go(func() { w.work(p.folding.Done) })
+	}
+	defer func() {
+		for _, w := range p.parts {
+			close(w.in)
+		}
+		workers.Wait()
+	}()
 	p.follow(ctx)
+	p.settle()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSaveTimeout)
 	defer cancel()
 	var err error
@@ -171,7 +206,7 @@ func (p *Profiles) load(ctx context.Context) error {
 		if err := pr.UnmarshalBinary(data); err != nil {
 			return fmt.Errorf("profile %d: %w", id, err)
 		}
-		p.set.Put(pr)
+		p.part(id).set.Put(pr)
 		return nil
 	})
 	if err != nil {
@@ -207,7 +242,10 @@ func (p *Profiles) rebuildRedirects() {
 	}
 }
 
-// follow processes deduplicated events as they come until ctx is done.
+// follow processes deduplicated events as they come until ctx is done. It
+// resolves one page of events while the partitions fold the previous one.
+// Checkpoints are taken between pages, with the partitions idle, so that
+// the profiles, the graph and the observers all reflect the same position.
 func (p *Profiles) follow(ctx context.Context) {
 	backoff := newBackoff()
 	p.lastSave, p.lastSnapshot = time.Now(), time.Now()
@@ -219,24 +257,47 @@ func (p *Profiles) follow(ctx context.Context) {
 			continue
 		}
 		backoff.reset()
-		for i := range evs {
-			p.process(&evs[i])
-		}
-		if next > p.cursor {
-			p.cursor = next
-			if next > p.Processed() {
-				p.publish(next)
-			}
-		}
 		if p.unsaved > 0 && time.Since(p.lastSave) >= p.opts.CheckpointEvery {
+			p.settle()
 			if err := p.checkpoint(ctx, time.Since(p.lastSnapshot) >= p.opts.SnapshotEvery, false); err != nil {
 				p.opts.Log.Error("profile checkpoint failed; retrying", "err", err)
 				backoff.wait(ctx)
 			}
 		}
+		ops := make([][]partitionOp, len(p.parts))
+		for i := range evs {
+			p.process(&evs[i], ops)
+		}
+		p.settle()
+		if next > p.cursor {
+			p.cursor = next
+			p.dispatch(ops)
+		}
 		if next >= p.dedupe.Processed() {
+			p.settle()
 			p.idle(ctx)
 		}
+	}
+}
+
+// dispatch hands the partitions their operations, to fold up to the
+// cursor. The partitions must be idle (see settle).
+func (p *Profiles) dispatch(ops [][]partitionOp) {
+	for i, w := range p.parts {
+		if len(ops[i]) > 0 {
+			p.folding.Add(1)
+			w.in <- ops[i]
+		}
+	}
+	p.folded = p.cursor
+}
+
+// settle waits until the partitions have folded what they were given and
+// publishes the position they reached.
+func (p *Profiles) settle() {
+	p.folding.Wait()
+	if p.folded > p.Processed() {
+		p.publish(p.folded)
 	}
 }
 
@@ -248,8 +309,8 @@ func (p *Profiles) idle(ctx context.Context) {
 }
 
 // process resolves one event and, unless the profiles already reflect it,
-// applies it.
-func (p *Profiles) process(ev *mosaic.Event) {
+// adds the operations that apply it to ops, per partition.
+func (p *Profiles) process(ev *mosaic.Event, ops [][]partitionOp) {
 	ids, _, err := p.x.Extract(ev)
 	if err != nil {
 		p.opts.Log.Warn("event without readable identifiers", "seq", ev.Seq, "err", err)
@@ -263,20 +324,33 @@ func (p *Profiles) process(ev *mosaic.Event) {
 	if ev.Seq <= p.replayUpTo {
 		return // re-resolved to rebuild the graph; the profiles have it
 	}
-	p.mu.Lock()
-	for _, m := range res.Merges {
-		p.set.Merge(uint64(m.Absorbed), uint64(m.Survivor))
-		p.redirects[m.Absorbed] = m.Survivor
-	}
-	if res.Profile != 0 {
-		if err := p.set.Apply(uint64(res.Profile), ev); err != nil {
-			p.opts.Log.Warn("event not applied to its profile", "seq", ev.Seq, "err", err)
+	n := len(p.parts)
+	var merges []ProfileMerge
+	if len(res.Merges) > 0 {
+		p.mu.Lock()
+		for _, m := range res.Merges {
+			p.redirects[m.Absorbed] = m.Survivor
+		}
+		p.mu.Unlock()
+		for _, m := range res.Merges {
+			absorbed, survivor := uint64(m.Absorbed), uint64(m.Survivor)
+			merges = append(merges, ProfileMerge{Absorbed: absorbed, Survivor: survivor})
+			from, to := partitionOf(absorbed, n), partitionOf(survivor, n)
+			if from == to {
+				ops[to] = append(ops[to], partitionOp{kind: opMerge, id: survivor, other: absorbed})
+				continue
+			}
+			h := make(chan *profile.Detached, 1)
+			ops[from] = append(ops[from], partitionOp{kind: opDetach, other: absorbed, handoff: h})
+			ops[to] = append(ops[to], partitionOp{kind: opAbsorb, id: survivor, handoff: h})
 		}
 	}
-	if len(p.opts.Observers) > 0 {
-		p.observe(ev, res)
+	target := uint64(res.Profile)
+	if target == 0 && len(merges) > 0 {
+		target = merges[len(merges)-1].Survivor
 	}
-	p.mu.Unlock()
+	i := partitionOf(target, n)
+	ops[i] = append(ops[i], partitionOp{kind: opApply, id: uint64(res.Profile), ev: ev, merges: merges})
 	for _, d := range res.Decisions {
 		data, _ := json.Marshal(d)
 		for _, pid := range d.Profiles {
@@ -284,20 +358,6 @@ func (p *Profiles) process(ev *mosaic.Event) {
 		}
 	}
 	p.unsaved++
-}
-
-// observe tells the observers what ev did; p.mu is held.
-func (p *Profiles) observe(ev *mosaic.Event, res identity.Result) {
-	c := &ProfileChange{Seq: ev.Seq, Event: ev, Profile: uint64(res.Profile)}
-	for _, m := range res.Merges {
-		c.Merges = append(c.Merges, ProfileMerge{Absorbed: uint64(m.Absorbed), Survivor: uint64(m.Survivor)})
-	}
-	if c.Profile != 0 {
-		c.State = p.set.Get(c.Profile)
-	}
-	for _, o := range p.opts.Observers {
-		o.Observe(c)
-	}
 }
 
 // saveTimeout bounds one save of the profile stage.
@@ -339,25 +399,29 @@ func (s *pendingSave) run(ctx context.Context, st store.ProfileStore) error {
 }
 
 // nextCommit flushes the profiles' and observers' changes into a save at
-// the cursor.
+// the cursor. The partitions must be idle (see settle).
 func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 	var saves []func(context.Context) error
-	p.mu.Lock()
-	batch, err := p.set.Flush()
-	for _, o := range p.opts.Observers {
+	var batches []store.ProfileBatch
+	for _, w := range p.parts {
+		w.mu.Lock()
+		batch, err := w.set.Flush()
+		w.mu.Unlock()
 		if err != nil {
-			break
+			return nil, err
 		}
-		var save func(context.Context) error
-		if save, err = o.Checkpoint(p.cursor); save != nil {
+		batches = append(batches, toStoreBatch(batch))
+	}
+	for _, o := range p.opts.Observers {
+		save, err := o.Checkpoint(p.cursor)
+		if err != nil {
+			return nil, err
+		}
+		if save != nil {
 			saves = append(saves, save)
 		}
 	}
-	p.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	c := &store.ProfileCommit{Seq: p.cursor, Batches: []store.ProfileBatch{toStoreBatch(batch)}, Decisions: p.decisions}
+	c := &store.ProfileCommit{Seq: p.cursor, Batches: batches, Decisions: p.decisions}
 	if snapshot {
 		var buf bytes.Buffer
 		if err := p.graph.Snapshot(&buf); err != nil {

@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/eventlog"
+	"github.com/mosaic-cdp/mosaic/store/sqlite"
 	"github.com/mosaic-cdp/mosaic/synth"
 )
 
@@ -38,14 +41,21 @@ func BenchmarkProfilesStage(b *testing.B) {
 		}
 	}
 	flush()
-	b.ResetTimer()
+	for _, parts := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("partitions=%d", parts), func(b *testing.B) {
+			benchmarkProfilesStage(b, l, st, parts)
+		})
+	}
+}
+
+func benchmarkProfilesStage(b *testing.B, l *eventlog.Log, st *sqlite.DB, parts int) {
 	for range b.N {
 		if err := st.ResetDerived(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()
 		e := New(l, st, Options{})
-		p, err := NewProfiles(e, st, ProfileOptions{})
+		p, err := NewProfiles(e, st, ProfileOptions{Partitions: parts})
 		if err != nil {
 			b.Fatal(err)
 		}

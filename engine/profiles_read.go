@@ -71,13 +71,14 @@ func (p *Profiles) Profile(ref string) (*ProfileView, error) {
 		return nil, err
 	}
 	v := &ProfileView{ID: id, Identifiers: p.graph.Identifiers(id)}
-	p.mu.RLock()
-	pr := p.set.Get(uint64(id))
+	w := p.part(uint64(id))
+	w.mu.RLock()
+	pr := w.set.Get(uint64(id))
 	if pr == nil {
 		pr = profile.New(uint64(id)) // identifiers seen, no event applied yet
 	}
 	v.ProfileJSON = profile.View(pr)
-	p.mu.RUnlock()
+	w.mu.RUnlock()
 	return v, nil
 }
 
@@ -99,13 +100,14 @@ func (p *Profiles) Timeline(ctx context.Context, ref string, before time.Time, b
 		return nil, err
 	}
 	var out []store.TimelineRow
-	p.mu.RLock()
-	for _, t := range p.set.PendingTimeline(uint64(id)) {
+	w := p.part(uint64(id))
+	w.mu.RLock()
+	for _, t := range w.set.PendingTimeline(uint64(id)) {
 		if before.IsZero() || t.Time.Before(before) || (t.Time.Equal(before) && t.Seq < beforeSeq) {
 			out = append(out, store.TimelineRow{ProfileID: t.ProfileID, Seq: t.Seq, Time: t.Time, Type: t.Type, Name: t.Name, SourceID: t.SourceID})
 		}
 	}
-	p.mu.RUnlock()
+	w.mu.RUnlock()
 	if len(out) >= limit {
 		return out[:limit], nil
 	}

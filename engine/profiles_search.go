@@ -75,9 +75,10 @@ func (p *Profiles) identifierMatches(id identity.ProfileID, q string) bool {
 }
 
 func (p *Profiles) traitMatches(id identity.ProfileID, q string) bool {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	pr := p.set.Get(uint64(id))
+	w := p.part(uint64(id))
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	pr := w.set.Get(uint64(id))
 	if pr == nil {
 		return false
 	}

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/profile"
+)
+
+// Profile state is partitioned: each profile belongs to one partition by
+// its ID, and one worker goroutine owns a partition's profile.Set, so a
+// profile's events are folded in log order without locks on the hot path
+// while partitions fold in parallel. Identity resolution stays one
+// sequential stage in front of them (see Profiles): it stamps each event
+// with its resolved profile and turns merges into operations for the
+// partitions involved. A merge of profiles in two partitions is a handoff:
+// the absorbed profile's partition detaches it (after every earlier event
+// of it) and passes it to the survivor's partition, which waits for it
+// before its next operation. Since every operation waits only for one
+// queued before it in log order, the partitions cannot deadlock.
+
+// opKind is what a partition operation does.
+type opKind uint8
+
+const (
+	opApply  opKind = iota // fold ev into profile id (after merges)
+	opMerge                // merge other into id, both in this partition
+	opDetach               // take other out and hand it over
+	opAbsorb               // merge the handed-over profile into id
+)
+
+// partitionOp is one operation for a partition, in log order.
+type partitionOp struct {
+	kind    opKind
+	id      uint64 // the profile applied to, or the survivor
+	other   uint64 // the absorbed profile
+	ev      *mosaic.Event
+	merges  []ProfileMerge         // with opApply: the event's merges, for observers
+	handoff chan *profile.Detached // opDetach sends on it, opAbsorb receives
+}
+
+// partition is one worker's share of the profiles.
+type partition struct {
+	mu  sync.RWMutex // held by the worker while it changes set; by readers to read it
+	set *profile.Set
+	in  chan []partitionOp
+	log *slog.Logger
+	obs *observers
+}
+
+// observers serialises the partitions' calls to the observers.
+type observers struct {
+	mu   sync.Mutex
+	list []ProfileObserver
+}
+
+// partitionOf returns the partition of profile id among n. IDs are handed
+// out in sequence, so they are mixed first: neighbours then spread evenly.
+func partitionOf(id uint64, n int) int {
+	return int((id * 0x9E3779B97F4A7C15 >> 32) % uint64(n))
+}
+
+// work folds the operations it is given until in is closed, calling done
+// after each slice.
+func (w *partition) work(done func()) {
+	for ops := range w.in {
+		for i := range ops {
+			w.do(&ops[i])
+		}
+		done()
+	}
+}
+
+func (w *partition) do(op *partitionOp) {
+	if op.kind == opAbsorb {
+		// Wait before taking the lock, so readers of this partition are
+		// not held up by another partition's backlog.
+		d := <-op.handoff
+		w.mu.Lock()
+		if d != nil {
+			w.set.Absorb(op.id, d)
+		}
+		w.mu.Unlock()
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch op.kind {
+	case opMerge:
+		w.set.Merge(op.other, op.id)
+	case opDetach:
+		op.handoff <- w.set.Detach(op.other)
+	case opApply:
+		if op.id != 0 {
+			if err := w.set.Apply(op.id, op.ev); err != nil {
+				w.log.Warn("event not applied to its profile", "seq", op.ev.Seq, "err", err)
+			}
+		}
+		if len(w.obs.list) > 0 {
+			c := &ProfileChange{Seq: op.ev.Seq, Event: op.ev, Merges: op.merges, Profile: op.id}
+			if op.id != 0 {
+				c.State = w.set.Get(op.id)
+			}
+			w.obs.mu.Lock()
+			for _, o := range w.obs.list {
+				o.Observe(c)
+			}
+			w.obs.mu.Unlock()
+		}
+	}
+}
