@@ -29,11 +29,16 @@ var countryNames = sync.OnceValue(func() map[string]string {
 			if err != nil || !r.IsCountry() || r.String() != code || r.ISO3() == "" {
 				continue
 			}
+			if deprecatedRegions[code] {
+				continue
+			}
 			m[foldName(code)] = code
 			m[foldName(r.ISO3())] = code
 			for _, n := range namers {
-				if name := n.Name(r); name != "" {
-					m[foldName(name)] = code
+				if name := foldName(n.Name(r)); name != "" {
+					if _, taken := m[name]; !taken {
+						m[name] = code
+					}
 				}
 			}
 		}
@@ -43,6 +48,14 @@ var countryNames = sync.OnceValue(func() map[string]string {
 	}
 	return m
 })
+
+// deprecatedRegions are codes CLDR still names that are no longer (or
+// never were) ISO 3166-1 countries, and whose names would shadow a real
+// country's ("France métropolitaine").
+var deprecatedRegions = map[string]bool{
+	"FX": true, "SU": true, "YU": true, "ZR": true, "TP": true, "CS": true, "DD": true, "BU": true,
+	"NT": true, "AN": true, "QO": true, "EU": true, "EZ": true, "UN": true, "ZZ": true,
+}
 
 // extraCountryNames are forms seen in exports that CLDR does not give.
 var extraCountryNames = map[string]string{
