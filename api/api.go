@@ -48,6 +48,12 @@ type Options struct {
 	Profiles Profiles
 	// EventReader adds each event's stored message to profile timelines.
 	EventReader EventReader
+	// Imports runs file imports; nil answers the import routes 503.
+	Imports Imports
+	// Quality keeps cleaning settings and tracking plans; Violations
+	// summarises what broke the plans. Nil answers their routes 503.
+	Quality    Quality
+	Violations ViolationSummaries
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
 }
@@ -85,6 +91,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/sources/{id}/rejected", s.listRejected)
 	s.mux.HandleFunc("GET /api/v1/events", s.listEvents)
 	s.profileRoutes()
+	s.importRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

@@ -76,6 +76,9 @@ type Options struct {
 	// NewMessageID makes the messageId of messages sent without one.
 	// Default: a random UUID.
 	NewMessageID func() string
+	// Cleaner standardises each accepted message before it is stored
+	// (package clean). Nil: messages are stored as normalised.
+	Cleaner Cleaner
 }
 
 // DefaultOptions returns the defaults: Segment's limits and a limiter

@@ -138,6 +138,9 @@ func (h *Handler) normalizeAll(rs *reqState, src *mosaic.Source, now time.Time) 
 		it := &rs.dec.items[i]
 		out, a, err := rs.norm.normalize(rs.out[:0], it, rs.dec.members[it.first:it.last])
 		rs.out = out
+		if err == nil {
+			out, err = h.clean(src, a.Type, out)
+		}
 		if err != nil {
 			rs.rejected = append(rs.rejected, rejection{Index: i, Code: err.Code, Message: err.Message})
 			quarantine = append(quarantine, &mosaic.Rejected{

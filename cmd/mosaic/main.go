@@ -5,6 +5,7 @@
 //	mosaic sources create NAME    create a source and print its write key
 //	mosaic sources list           list sources
 //	mosaic events tail            stream new events as they arrive
+//	mosaic import --source S FILE import a CSV or JSON Lines file
 //	mosaic replay                 rebuild derived state from the log (server stopped)
 //	mosaic token reset            make a new admin token (server stopped)
 //	mosaic version                print version and commit
@@ -29,6 +30,7 @@ type CLI struct {
 	Serve   ServeCmd   `cmd:"" help:"Run the Mosaic server."`
 	Sources SourcesCmd `cmd:"" help:"Manage the sources of a running server."`
 	Events  EventsCmd  `cmd:"" help:"Read events from a running server."`
+	Import  ImportCmd  `cmd:"" help:"Import a CSV or JSON Lines file into a source of a running server."`
 	Replay  ReplayCmd  `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
 	Token   TokenCmd   `cmd:"" help:"Manage the admin token."`
 	Version VersionCmd `cmd:"" help:"Print the version and commit."`

@@ -22,10 +22,12 @@ import (
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/ajs"
 	"github.com/mosaic-cdp/mosaic/api"
+	"github.com/mosaic-cdp/mosaic/clean"
 	"github.com/mosaic-cdp/mosaic/collect"
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
+	"github.com/mosaic-cdp/mosaic/imports"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
@@ -109,7 +111,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.engineStop, m.engineDone = stop, make(chan error, 2)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
-	return m.serve(m.handler(tokenHash))
+	h, err := m.handler(tokenHash)
+	if err != nil {
+		return err
+	}
+	return m.serve(h)
 }
 
 // openStore opens PostgreSQL if configured, else the embedded SQLite
@@ -164,19 +170,30 @@ func registerLogMetrics(reg prometheus.Registerer, log *eventlog.Log) {
 	)
 }
 
-func (m *Main) handler(tokenHash [32]byte) http.Handler {
+func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	sources := collect.NewSourceCache(m.Store, collect.DefaultCacheTTL)
 	copts := collect.DefaultOptions()
 	copts.Log, copts.Registerer, copts.MaxInFlight = m.Logger.With("part", "collect"), m.registry, m.Config.MaxInFlight
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
+	violations := &clean.Violations{}
+	cleaner := clean.New(clean.Options{DefaultRegion: m.Config.DefaultRegion, Settings: m.Store,
+		Log: m.Logger.With("part", "clean"), Violations: violations})
+	copts.Cleaner = cleaner
+	tracking := collect.NewHandler(m.Log, sources, m.Store, copts)
+	importer, err := imports.NewManager(tracking, m.Store, imports.Options{
+		Dir: filepath.Join(m.Config.Data, "imports"), Log: m.Logger.With("part", "imports")})
+	if err != nil {
+		return nil, err
+	}
 	admin := api.New(m.Store, m.Engine, api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
+		Imports:       importer, Quality: cleaner, Violations: violations,
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
 
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", collect.NewHandler(m.Log, sources, m.Store, copts))
+	mux.Handle("/v1/", tracking)
 	mux.Handle("/v1/projects/", browser)
 	mux.Handle("/analytics.js/", browser)
 	mux.Handle("/analytics-next/", browser)
@@ -193,7 +210,7 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 		respond.Error(w, r, m.Logger, mosaic.Errorf(mosaic.ENOTFOUND,
 			"Nothing at %s. The Tracking API is under /v1/, the admin API under /api/v1/.", r.URL.Path))
 	})
-	return mux
+	return mux, nil
 }
 
 // minFreeBytes is the free disk space below which the server reports not ready.

@@ -1,0 +1,213 @@
+package clean
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Email trims and lower-cases an address and checks its syntax loosely:
+// one '@' with something before it, a dot inside the domain, no spaces.
+// ok is false for an address that is not one (it is then returned trimmed,
+// not lower-cased).
+func Email(v string) (string, bool) {
+	v = strings.TrimSpace(v)
+	v = strings.TrimPrefix(strings.TrimSuffix(v, ">"), "<")
+	if strings.HasPrefix(strings.ToLower(v), "mailto:") {
+		v = v[len("mailto:"):]
+	}
+	at := strings.LastIndexByte(v, '@')
+	if at <= 0 || strings.ContainsAny(v, " \t\r\n,;<>") || strings.Count(v, "@") != 1 {
+		return v, false
+	}
+	domain := v[at+1:]
+	if dot := strings.IndexByte(domain, '.'); dot <= 0 || domain[len(domain)-1] == '.' || strings.Contains(domain, "..") {
+		return v, false
+	}
+	return strings.ToLower(v), true
+}
+
+// phoneCacheSize bounds each region's cache; when full it starts again.
+const phoneCacheSize = 8192
+
+// Phones formats phone numbers as E.164, caching results: parsing costs
+// microseconds and a person's number comes back on every event. Safe for
+// concurrent use.
+type Phones struct {
+	mu    sync.Mutex
+	cache map[[2]string]string // (region, raw) → E.164, "" if invalid
+}
+
+// Format returns v as E.164 ("+31612345678"). A number without a country
+// code is read as one of region (ISO 3166-1 alpha-2, e.g. "NL"); without a
+// region only international forms parse. ok is false for a number that is
+// not valid for its region.
+func (p *Phones) Format(v, region string) (string, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > 64 {
+		return v, false
+	}
+	k := [2]string{region, v}
+	p.mu.Lock()
+	e, hit := p.cache[k]
+	p.mu.Unlock()
+	if !hit {
+		e = formatPhone(v, region)
+		p.mu.Lock()
+		if p.cache == nil || len(p.cache) >= phoneCacheSize {
+			p.cache = make(map[[2]string]string)
+		}
+		p.cache[k] = e
+		p.mu.Unlock()
+	}
+	if e == "" {
+		return v, false
+	}
+	return e, true
+}
+
+func formatPhone(v, region string) string {
+	if region == "" {
+		region = "ZZ"
+	}
+	if strings.HasPrefix(v, "00") { // the international prefix of most of Europe
+		v = "+" + v[2:]
+	}
+	num, err := phonenumbers.Parse(v, strings.ToUpper(region))
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return ""
+	}
+	return phonenumbers.Format(num, phonenumbers.E164)
+}
+
+// Name trims a name and collapses runs of white space (including
+// non-breaking spaces) into one space.
+func Name(v string) string {
+	return strings.Join(strings.FieldsFunc(v, unicode.IsSpace), " ")
+}
+
+// Bool reads the common string forms of a boolean, in English and Dutch:
+// true/false, yes/no, y/n, ja/nee, j, 1/0, on/off, waar/onwaar.
+func Bool(v string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "yes", "y", "ja", "j", "1", "on", "waar", "t":
+		return true, true
+	case "false", "no", "n", "nee", "0", "off", "onwaar", "f":
+		return false, true
+	}
+	return false, false
+}
+
+// Number reads an amount as written in exports: "12.50", "12,50",
+// "1.234,56", "1,234.56", "€ 12,50", "12.50 EUR", "-3". A single comma
+// or dot followed by exactly three digits is read as a thousands separator
+// only when another separator also appears; "1,250" alone is 1.25, as in
+// most European exports, while "1,250.00" is 1250.
+func Number(v string) (float64, bool) {
+	s := strings.TrimSpace(v)
+	s = strings.TrimFunc(s, func(r rune) bool {
+		return !(r >= '0' && r <= '9') && r != '-' && r != '+' && r != '.' && r != ','
+	})
+	s = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\u00a0' || r == '\'' || r == '_' {
+			return -1
+		}
+		return r
+	}, s)
+	if s == "" {
+		return 0, false
+	}
+	lastDot, lastComma := strings.LastIndexByte(s, '.'), strings.LastIndexByte(s, ',')
+	switch {
+	case lastDot >= 0 && lastComma >= 0 && lastComma > lastDot: // 1.234,56
+		s = strings.ReplaceAll(s, ".", "")
+		s = strings.Replace(s, ",", ".", 1)
+	case lastDot >= 0 && lastComma >= 0: // 1,234.56
+		s = strings.ReplaceAll(s, ",", "")
+	case lastComma >= 0:
+		if strings.Count(s, ",") > 1 { // 1,234,567
+			s = strings.ReplaceAll(s, ",", "")
+		} else {
+			s = strings.Replace(s, ",", ".", 1)
+		}
+	case strings.Count(s, ".") > 1: // 1.234.567
+		s = strings.ReplaceAll(s, ".", "")
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// dateLayouts are the forms exports write dates and times in. Day-first
+// forms come before month-first ones: Mosaic's users are mostly European,
+// and a US-style export should give its format (see docs/data-quality.md).
+var dateLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05Z0700",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05",
+	"2006-01-02 15:04",
+	"2006-01-02",
+	"2006/01/02",
+	"2006/01/02 15:04:05",
+	"02-01-2006",
+	"02-01-2006 15:04:05",
+	"02-01-2006 15:04",
+	"2-1-2006",
+	"02/01/2006",
+	"02/01/2006 15:04:05",
+	"02/01/2006 15:04",
+	"2/1/2006",
+	"02.01.2006",
+	"2.1.2006",
+	"20060102",
+	time.RFC1123Z,
+	time.RFC1123,
+	"Mon, 2 Jan 2006 15:04:05 -0700",
+	"2 January 2006",
+	"2 Jan 2006",
+	"January 2, 2006",
+	"Jan 2, 2006",
+}
+
+// Time reads a date or date-time in one of the forms exports use (ISO 8601,
+// day-first dates with -, / or ., RFC 1123, written-out months, Unix
+// seconds or milliseconds). Values without a zone are UTC. dateOnly reports
+// that v held no time of day.
+func Time(v string) (t time.Time, dateOnly, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, false, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && len(v) >= 9 {
+		switch {
+		case n > 1e11 && n < 1e14: // milliseconds
+			return time.UnixMilli(n).UTC(), false, true
+		case n > 1e8 && n < 1e11:
+			return time.Unix(n, 0).UTC(), false, true
+		}
+	}
+	for _, layout := range dateLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, !strings.Contains(layout, "15"), true
+		}
+	}
+	return time.Time{}, false, false
+}
+
+// FormatTime writes t as RFC 3339 in UTC, or as a full date (2006-01-02)
+// when dateOnly.
+func FormatTime(t time.Time, dateOnly bool) string {
+	if dateOnly {
+		return t.Format(time.DateOnly)
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
