@@ -3,10 +3,8 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +18,9 @@ import (
 // ProfileOptions configures the profile stage.
 type ProfileOptions struct {
 	Log *slog.Logger
-	// Rules are the identity resolution rules; zero means identity.DefaultRules.
+	// Rules are the identity resolution rules at the start of the log; zero
+	// means identity.DefaultRules. System records in the log change them
+	// from their position on (see SetRules).
 	Rules identity.Rules
 	// Extract configures which identifiers events carry (default region for
 	// phones, trait names that are identifiers).
@@ -31,6 +31,9 @@ type ProfileOptions struct {
 	// 30s); between snapshots a restart re-resolves the events since the
 	// last one, which is deterministic.
 	SnapshotEvery time.Duration
+	// Append writes system records (splits, rule changes) to the event
+	// log; without it Split and SetRules answer EUNAVAILABLE.
+	Append AppendFunc
 }
 
 // Profiles is the profile stage: it follows the deduplicated event stream,
@@ -66,6 +69,8 @@ type Profiles struct {
 	replayUpTo   uint64 // events up to here are already in the profiles: resolve only
 	inflight     *store.ProfileCommit
 	saveDone     chan error
+
+	systemState
 }
 
 // NewProfiles returns the profile stage over the dedupe stage's output.
@@ -92,8 +97,9 @@ func NewProfiles(dedupe *Engine, st store.ProfileStore, opts ProfileOptions) (*P
 	return &Profiles{
 		dedupe: dedupe, st: st, opts: opts, x: x,
 		graph: identity.New(opts.Rules), set: profile.NewSet(),
-		redirects: map[identity.ProfileID]identity.ProfileID{},
-		advanced:  make(chan struct{}),
+		redirects:   map[identity.ProfileID]identity.ProfileID{},
+		advanced:    make(chan struct{}),
+		systemState: systemState{requests: make(chan func()), wake: make(chan struct{}, 1)},
 	}, nil
 }
 
@@ -155,12 +161,12 @@ func (p *Profiles) load(ctx context.Context) error {
 		return fmt.Errorf("engine: load profile checkpoint: %w", err)
 	}
 	if snap != nil {
+		// The snapshot's rules are those in force at its position: the
+		// rules at the start of the log as changed by the system records
+		// before it.
 		g, err := identity.Restore(bytes.NewReader(snap))
-		switch {
-		case err != nil:
+		if err != nil {
 			return fmt.Errorf("engine: restore identity graph at seq %d: %w", graphSeq, err)
-		case !reflect.DeepEqual(g.Rules(), p.opts.Rules):
-			return fmt.Errorf("engine: the identity rules changed since the graph was saved; rebuild profiles with 'mosaic replay'")
 		}
 		p.graph = g
 	}
@@ -205,21 +211,26 @@ func (p *Profiles) follow(ctx context.Context) {
 	backoff := newBackoff()
 	p.lastSave, p.lastSnapshot = time.Now(), time.Now()
 	for ctx.Err() == nil {
-		evs, next, err := p.dedupe.Events(ctx, EventQuery{After: p.cursor, Limit: MaxEventsLimit})
+		p.serveRequests()
+		evs, next, err := p.dedupe.Events(ctx, EventQuery{After: p.cursor, Limit: MaxEventsLimit, System: true})
 		if err != nil {
 			p.opts.Log.Error("profile stage cannot read events; retrying", "after", p.cursor, "err", err)
 			backoff.wait(ctx)
 			continue
 		}
 		backoff.reset()
+		stopped := false
 		for i := range evs {
-			p.process(&evs[i])
-		}
-		if next > p.cursor {
-			p.cursor = next
-			if next > p.Processed() {
-				p.publish(next)
+			if stopped = !p.process(ctx, &evs[i]); stopped {
+				break
 			}
+		}
+		if stopped {
+			return // the rest is for the next start
+		}
+		p.cursor = max(p.cursor, next) // a system record may have moved it already
+		if p.cursor > p.Processed() {
+			p.publish(p.cursor)
 		}
 		if p.unsaved > 0 && time.Since(p.lastSave) >= p.opts.CheckpointEvery {
 			if err := p.checkpoint(ctx, time.Since(p.lastSnapshot) >= p.opts.SnapshotEvery, false); err != nil {
@@ -237,24 +248,37 @@ func (p *Profiles) follow(ctx context.Context) {
 func (p *Profiles) idle(ctx context.Context) {
 	wctx, cancel := context.WithTimeout(ctx, p.opts.CheckpointEvery)
 	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-p.wake: // a request for the stage
+			cancel()
+		case <-stop:
+		}
+	}()
 	_ = p.dedupe.WaitProcessed(wctx, p.cursor+1)
 }
 
 // process resolves one event and, unless the profiles already reflect it,
-// applies it.
-func (p *Profiles) process(ev *mosaic.Event) {
+// applies it. It returns false if ctx ended before a system record could
+// be applied.
+func (p *Profiles) process(ctx context.Context, ev *mosaic.Event) bool {
+	if ev.IsSystem() {
+		return p.system(ctx, ev)
+	}
 	ids, _, err := p.x.Extract(ev)
 	if err != nil {
 		p.opts.Log.Warn("event without readable identifiers", "seq", ev.Seq, "err", err)
-		return
+		return true
 	}
 	res, err := p.graph.Resolve(ev.Seq, ev.SourceID, ev.MessageID, ev.ReceivedAt, ids)
 	if err != nil {
 		p.opts.Log.Error("identity resolution failed", "seq", ev.Seq, "err", err)
-		return
+		return true
 	}
 	if ev.Seq <= p.replayUpTo {
-		return // re-resolved to rebuild the graph; the profiles have it
+		return true // re-resolved to rebuild the graph; the profiles have it
 	}
 	p.mu.Lock()
 	for _, m := range res.Merges {
@@ -267,13 +291,9 @@ func (p *Profiles) process(ev *mosaic.Event) {
 		}
 	}
 	p.mu.Unlock()
-	for _, d := range res.Decisions {
-		data, _ := json.Marshal(d)
-		for _, pid := range d.Profiles {
-			p.decisions = append(p.decisions, store.DecisionRow{ProfileID: uint64(pid), Seq: d.Seq, Kind: d.Kind, Data: data})
-		}
-	}
+	p.recordDecisions(res.Decisions)
 	p.unsaved++
+	return true
 }
 
 // saveTimeout bounds one save of the profile stage.
