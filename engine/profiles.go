@@ -94,13 +94,15 @@ func NewProfiles(dedupe *Engine, st store.ProfileStore, opts ProfileOptions) (*P
 	if err != nil {
 		return nil, fmt.Errorf("identifier extraction: %w", err)
 	}
-	return &Profiles{
+	p := &Profiles{
 		dedupe: dedupe, st: st, opts: opts, x: x,
 		graph: identity.New(opts.Rules), set: profile.NewSet(),
 		redirects:   map[identity.ProfileID]identity.ProfileID{},
 		advanced:    make(chan struct{}),
 		systemState: systemState{requests: make(chan func()), wake: make(chan struct{}, 1)},
-	}, nil
+	}
+	p.graph.SetDescriber(p.describe)
+	return p, nil
 }
 
 // Processed is the highest log position the profiles reflect.
@@ -168,6 +170,7 @@ func (p *Profiles) load(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("engine: restore identity graph at seq %d: %w", graphSeq, err)
 		}
+		g.SetDescriber(p.describe)
 		p.graph = g
 	}
 	err = p.st.LoadProfiles(ctx, func(id uint64, data []byte) error {

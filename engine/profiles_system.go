@@ -351,3 +351,13 @@ func trimPkg(err error) string {
 	s, _ := cutPrefix(err.Error(), "identity: ")
 	return s
 }
+
+// describe tells the identity graph's history where a decision came from:
+// the event (or system record) at seq, read from the log.
+func (p *Profiles) describe(seq uint64) (sourceID, messageID string, at time.Time, ok bool) {
+	ev, err := p.dedupe.Event(seq)
+	if err != nil {
+		return "", "", time.Time{}, false
+	}
+	return ev.SourceID, ev.MessageID, ev.ReceivedAt, true
+}
