@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,10 +107,19 @@ func (p *Profiles) Timeline(ctx context.Context, ref string, before time.Time, b
 		}
 	}
 	p.mu.RUnlock()
-	if len(out) >= limit {
-		return out[:limit], nil
-	}
-	saved, err := p.st.Timeline(ctx, uint64(id), before, beforeSeq, limit-len(out))
+	// Pending rows come in the order they were applied, and a late event
+	// is older than what the store has: sort them, and take a full page of
+	// saved rows too, for the merge.
+	slices.SortFunc(out, func(a, b store.TimelineRow) int {
+		switch {
+		case newer(a, b):
+			return -1
+		case newer(b, a):
+			return 1
+		}
+		return 0
+	})
+	saved, err := p.st.Timeline(ctx, uint64(id), before, beforeSeq, limit)
 	if err != nil {
 		return nil, err
 	}
