@@ -52,9 +52,12 @@ type Profiles struct {
 	x      *identity.Extractor
 	graph  *identity.Graph
 
-	mu        sync.RWMutex // guards set and redirects
+	mu        sync.RWMutex // guards set, redirects and saving
 	set       *profile.Set
 	redirects map[identity.ProfileID]identity.ProfileID // absorbed → survivor
+	// saving are the timeline rows of the commit being saved: flushed from
+	// the set, not yet in the store, and still to be shown by Timeline.
+	saving []store.TimelineRow
 
 	processed atomic.Uint64
 	advMu     sync.Mutex
@@ -331,6 +334,9 @@ func (p *Profiles) nextCommit(snapshot bool) (*store.ProfileCommit, error) {
 		return nil, err
 	}
 	c := &store.ProfileCommit{Seq: p.cursor, Batches: []store.ProfileBatch{toStoreBatch(batch)}, Decisions: p.decisions}
+	p.mu.Lock()
+	p.saving = append(p.saving, c.Batches[0].Timeline...) // a failed commit's rows stay until it is saved
+	p.mu.Unlock()
 	if snapshot {
 		var buf bytes.Buffer
 		if err := p.graph.Snapshot(&buf); err != nil {
@@ -365,6 +371,9 @@ func (p *Profiles) awaitSave(ctx context.Context) error {
 			return fmt.Errorf("save profiles at seq %d: %w", p.inflight.Seq, err)
 		}
 		p.inflight = nil
+		p.mu.Lock()
+		p.saving = nil
+		p.mu.Unlock()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

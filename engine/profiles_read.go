@@ -106,6 +106,11 @@ func (p *Profiles) Timeline(ctx context.Context, ref string, before time.Time, b
 			out = append(out, store.TimelineRow{ProfileID: t.ProfileID, Seq: t.Seq, Time: t.Time, Type: t.Type, Name: t.Name, SourceID: t.SourceID})
 		}
 	}
+	for _, t := range p.saving {
+		if t.ProfileID == uint64(id) && (before.IsZero() || t.Time.Before(before) || (t.Time.Equal(before) && t.Seq < beforeSeq)) {
+			out = append(out, t)
+		}
+	}
 	p.mu.RUnlock()
 	// Pending rows come in the order they were applied, and a late event
 	// is older than what the store has: sort them, and take a full page of

@@ -113,18 +113,14 @@ func TestProfilesSplit(t *testing.T) {
 		p, stop := stages(t, l, st, opts)
 		defer stop()
 		waitProfiles(t, p, l.LastSeq())
-		if got := dump(t, p); !reflect.DeepEqual(got, want) {
-			t.Errorf("after a restart:\n%v\nwant\n%v", got, want)
-		}
+		diffDumps(t, "after a restart", dump(t, p), want)
 	})
 	t.Run("replay", func(t *testing.T) {
 		fresh := openStore(t)
 		p, stop := stages(t, l, fresh, ProfileOptions{})
 		defer stop()
 		waitProfiles(t, p, l.LastSeq())
-		if got := dump(t, p); !reflect.DeepEqual(got, want) {
-			t.Errorf("replay:\n%v\nwant\n%v", got, want)
-		}
+		diffDumps(t, "replay", dump(t, p), want)
 	})
 }
 
@@ -159,4 +155,26 @@ func isCode(err error, code string) bool {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// diffDumps reports where each profile of got differs from want.
+func diffDumps(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			t.Errorf("%s: profile %s, which was not there", what, id)
+		}
+	}
+	for id, w := range want {
+		g := got[id]
+		if g == w {
+			continue
+		}
+		i := 0
+		for i < len(g) && i < len(w) && g[i] == w[i] {
+			i++
+		}
+		lo := max(0, i-150)
+		t.Errorf("%s: profile %s differs at byte %d:\n…%s\nwant\n…%s", what, id, i, g[lo:min(len(g), i+150)], w[lo:min(len(w), i+150)])
+	}
 }
