@@ -46,6 +46,8 @@ type Options struct {
 	SourceDeleted func(*mosaic.Source)
 	// Profiles serves the profile routes; nil answers them 503.
 	Profiles Profiles
+	// Identity serves splits, rule changes and accounts; nil answers them 503.
+	Identity Identity
 	// EventReader adds each event's stored message to profile timelines.
 	EventReader EventReader
 	// Imports runs file imports; nil answers the import routes 503.
@@ -92,6 +94,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/events", s.listEvents)
 	s.profileRoutes()
 	s.importRoutes()
+	s.identityRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

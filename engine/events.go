@@ -27,6 +27,9 @@ type EventQuery struct {
 	After    uint64 // only events with a greater seq
 	SourceID string // only this source's events, if set
 	Limit    int    // at most this many; 0 means DefaultEventsLimit, capped at MaxEventsLimit
+	// System includes system records (mosaic.SystemSourceID: splits, rule
+	// changes), which only the profile stage reads.
+	System bool
 }
 
 // Events returns stored events in sequence order: each message once (no
@@ -63,7 +66,7 @@ func (e *Engine) Events(ctx context.Context, q EventQuery) (events []mosaic.Even
 		for _, r := range recs {
 			scanned++
 			next = r.Seq
-			if ev, ok := e.visible(r, dups, q.SourceID); ok {
+			if ev, ok := e.visible(r, dups, q); ok {
 				events = append(events, ev)
 				if len(events) == limit {
 					break
@@ -90,7 +93,7 @@ func recordsUpTo(recs []eventlog.Record, upto uint64) []eventlog.Record {
 
 // visible decodes r and reports whether it belongs in the answer: not a
 // duplicate, a valid event, from the source asked for.
-func (e *Engine) visible(r eventlog.Record, dups map[uint64]bool, sourceID string) (mosaic.Event, bool) {
+func (e *Engine) visible(r eventlog.Record, dups map[uint64]bool, q EventQuery) (mosaic.Event, bool) {
 	var ev mosaic.Event
 	if dups[r.Seq] {
 		return ev, false
@@ -98,7 +101,7 @@ func (e *Engine) visible(r eventlog.Record, dups map[uint64]bool, sourceID strin
 	if err := ev.UnmarshalBinary(r.Data); err != nil {
 		return ev, false // counted and logged by the dedupe stage
 	}
-	if sourceID != "" && ev.SourceID != sourceID {
+	if (q.SourceID != "" && ev.SourceID != q.SourceID) || (!q.System && ev.IsSystem()) {
 		return ev, false
 	}
 	ev.Seq = r.Seq

@@ -44,9 +44,22 @@ type ProfileObserver interface {
 }
 
 // ProfileChange is what one event did to the profiles.
+//
+// A split (a system record in the log) rebuilds profiles from their
+// events: the stage first tells the observers which profiles it removed (a
+// change with Removed set and no Event), then applies their events again,
+// each as a change with Rebuild set. All of these carry the split's log
+// position as Seq, while Event.Seq is each event's own.
 type ProfileChange struct {
+	// Seq is the change's log position: the event's, or the split's.
 	Seq   uint64
 	Event *mosaic.Event
+	// Removed are the profiles a split deleted, with all their state,
+	// before it applies their events again.
+	Removed []uint64
+	// Rebuild says Event was applied before and is applied again by a
+	// split, to a profile Removed deleted or to one it made.
+	Rebuild bool
 	// Merges are the merges the event caused, already applied: each
 	// absorbed profile no longer exists and its state is in the survivor.
 	Merges []ProfileMerge

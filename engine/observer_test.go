@@ -50,7 +50,15 @@ func (o *countingObserver) Observe(c *ProfileChange) {
 	if c.Seq <= o.loaded {
 		return
 	}
-	o.seen[c.Profile] = append(o.seen[c.Profile], c.Seq)
+	for _, id := range c.Removed {
+		delete(o.counts, id)
+	}
+	if c.Event == nil {
+		return
+	}
+	if !c.Rebuild {
+		o.seen[c.Profile] = append(o.seen[c.Profile], c.Seq)
+	}
 	for _, m := range c.Merges {
 		o.counts[m.Survivor] += o.counts[m.Absorbed]
 		delete(o.counts, m.Absorbed)

@@ -28,11 +28,14 @@ const (
 	opMerge                // merge other into id, both in this partition
 	opDetach               // take other out and hand it over
 	opAbsorb               // merge the handed-over profile into id
+	opDelete               // delete profile id, before a split rebuilds it
 )
 
 // partitionOp is one operation for a partition, in log order.
 type partitionOp struct {
 	kind    opKind
+	at      uint64 // with opApply: the change's log position (see ProfileChange.Seq)
+	rebuild bool   // with opApply: the event is applied again, by a split
 	id      uint64 // the profile applied to, or the survivor
 	other   uint64 // the absorbed profile
 	ev      *mosaic.Event
@@ -89,6 +92,8 @@ func (w *partition) do(op *partitionOp) {
 	switch op.kind {
 	case opMerge:
 		w.set.Merge(op.other, op.id)
+	case opDelete:
+		w.set.Delete(op.id)
 	case opDetach:
 		op.handoff <- w.set.Detach(op.other)
 	case opApply:
@@ -98,7 +103,7 @@ func (w *partition) do(op *partitionOp) {
 			}
 		}
 		if len(w.obs.list) > 0 {
-			c := &ProfileChange{Seq: op.ev.Seq, Event: op.ev, Merges: op.merges, Profile: op.id}
+			c := &ProfileChange{Seq: op.at, Event: op.ev, Rebuild: op.rebuild, Merges: op.merges, Profile: op.id}
 			if op.id != 0 {
 				c.State = w.set.Get(op.id)
 			}

@@ -3,10 +3,8 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -21,7 +19,9 @@ import (
 // ProfileOptions configures the profile stage.
 type ProfileOptions struct {
 	Log *slog.Logger
-	// Rules are the identity resolution rules; zero means identity.DefaultRules.
+	// Rules are the identity resolution rules at the start of the log; zero
+	// means identity.DefaultRules. System records in the log change them
+	// from their position on (see SetRules).
 	Rules identity.Rules
 	// Extract configures which identifiers events carry (default region for
 	// phones, trait names that are identifiers).
@@ -37,6 +37,9 @@ type ProfileOptions struct {
 	// Partitions is the number of workers that fold events into profiles
 	// in parallel (default: the number of CPUs Go uses).
 	Partitions int
+	// Append writes system records (splits, rule changes) to the event
+	// log; without it Split and SetRules answer EUNAVAILABLE.
+	Append AppendFunc
 }
 
 // Profiles is the profile stage: it follows the deduplicated event stream,
@@ -58,12 +61,16 @@ type Profiles struct {
 	x      *identity.Extractor
 	graph  *identity.Graph
 
-	mu        sync.RWMutex                              // guards redirects
+	mu        sync.RWMutex                              // guards redirects and saving
 	redirects map[identity.ProfileID]identity.ProfileID // absorbed → survivor
-	parts     []*partition
-	obs       *observers
-	folding   sync.WaitGroup // the slices of operations the partitions are folding
-	folded    uint64         // the position the partitions reach when folding is done
+	// saving are the timeline rows of the commit being saved: flushed from
+	// the partitions, not yet in the store, and still to be shown by
+	// Timeline.
+	saving  []store.TimelineRow
+	parts   []*partition
+	obs     *observers
+	folding sync.WaitGroup // the slices of operations the partitions are folding
+	folded  uint64         // the position the partitions reach when folding is done
 
 	processed atomic.Uint64
 	advMu     sync.Mutex
@@ -78,6 +85,8 @@ type Profiles struct {
 	replayUpTo   uint64 // events up to here are already in the profiles: resolve only
 	inflight     *pendingSave
 	saveDone     chan error
+
+	systemState
 }
 
 // NewProfiles returns the profile stage over the dedupe stage's output.
@@ -106,14 +115,16 @@ func NewProfiles(dedupe *Engine, st store.ProfileStore, opts ProfileOptions) (*P
 	}
 	p := &Profiles{
 		dedupe: dedupe, st: st, opts: opts, x: x,
-		graph:     identity.New(opts.Rules),
-		redirects: map[identity.ProfileID]identity.ProfileID{},
-		obs:       &observers{list: opts.Observers},
-		advanced:  make(chan struct{}),
+		graph:       identity.New(opts.Rules),
+		redirects:   map[identity.ProfileID]identity.ProfileID{},
+		obs:         &observers{list: opts.Observers},
+		advanced:    make(chan struct{}),
+		systemState: systemState{requests: make(chan func()), wake: make(chan struct{}, 1)},
 	}
 	for range opts.Partitions {
 		p.parts = append(p.parts, &partition{set: profile.NewSet(), log: opts.Log, obs: p.obs})
 	}
+	p.graph.SetDescriber(p.describe)
 	return p, nil
 }
 
@@ -192,13 +203,14 @@ func (p *Profiles) load(ctx context.Context) error {
 		return fmt.Errorf("engine: load profile checkpoint: %w", err)
 	}
 	if snap != nil {
+		// The snapshot's rules are those in force at its position: the
+		// rules at the start of the log as changed by the system records
+		// before it.
 		g, err := identity.Restore(bytes.NewReader(snap))
-		switch {
-		case err != nil:
+		if err != nil {
 			return fmt.Errorf("engine: restore identity graph at seq %d: %w", graphSeq, err)
-		case !reflect.DeepEqual(g.Rules(), p.opts.Rules):
-			return fmt.Errorf("engine: the identity rules changed since the graph was saved; rebuild profiles with 'mosaic replay'")
 		}
+		g.SetDescriber(p.describe)
 		p.graph = g
 	}
 	err = p.st.LoadProfiles(ctx, func(id uint64, data []byte) error {
@@ -250,7 +262,8 @@ func (p *Profiles) follow(ctx context.Context) {
 	backoff := newBackoff()
 	p.lastSave, p.lastSnapshot = time.Now(), time.Now()
 	for ctx.Err() == nil {
-		evs, next, err := p.dedupe.Events(ctx, EventQuery{After: p.cursor, Limit: MaxEventsLimit})
+		p.serveRequests()
+		evs, next, err := p.dedupe.Events(ctx, EventQuery{After: p.cursor, Limit: MaxEventsLimit, System: true})
 		if err != nil {
 			p.opts.Log.Error("profile stage cannot read events; retrying", "after", p.cursor, "err", err)
 			backoff.wait(ctx)
@@ -266,13 +279,25 @@ func (p *Profiles) follow(ctx context.Context) {
 		}
 		ops := make([][]partitionOp, len(p.parts))
 		for i := range evs {
-			p.process(&evs[i], ops)
+			ev := &evs[i]
+			if !ev.IsSystem() {
+				p.process(ev, ops)
+				continue
+			}
+			// A system record applies to everything before it, folded
+			// and saved (see system).
+			p.settle()
+			p.cursor = max(p.cursor, ev.Seq-1)
+			p.dispatch(ops)
+			p.settle()
+			ops = make([][]partitionOp, len(p.parts))
+			if !p.system(ctx, ev) {
+				return // the rest is for the next start
+			}
 		}
 		p.settle()
-		if next > p.cursor {
-			p.cursor = next
-			p.dispatch(ops)
-		}
+		p.cursor = max(p.cursor, next) // a system record may have moved it already
+		p.dispatch(ops)
 		if next >= p.dedupe.Processed() {
 			p.settle()
 			p.idle(ctx)
@@ -305,6 +330,15 @@ func (p *Profiles) settle() {
 func (p *Profiles) idle(ctx context.Context) {
 	wctx, cancel := context.WithTimeout(ctx, p.opts.CheckpointEvery)
 	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-p.wake: // a request for the stage
+			cancel()
+		case <-stop:
+		}
+	}()
 	_ = p.dedupe.WaitProcessed(wctx, p.cursor+1)
 }
 
@@ -324,6 +358,16 @@ func (p *Profiles) process(ev *mosaic.Event, ops [][]partitionOp) {
 	if ev.Seq <= p.replayUpTo {
 		return // re-resolved to rebuild the graph; the profiles have it
 	}
+	p.addOps(ops, ev.Seq, ev, res, false)
+	p.recordDecisions(res.Decisions)
+	p.unsaved++
+}
+
+// addOps adds the operations that fold ev, resolved as res, to ops: its
+// merges, then the event itself. at is the change's log position for the
+// observers: ev's own, or a split's when rebuild says the event is applied
+// again.
+func (p *Profiles) addOps(ops [][]partitionOp, at uint64, ev *mosaic.Event, res identity.Result, rebuild bool) {
 	n := len(p.parts)
 	var merges []ProfileMerge
 	if len(res.Merges) > 0 {
@@ -350,14 +394,7 @@ func (p *Profiles) process(ev *mosaic.Event, ops [][]partitionOp) {
 		target = merges[len(merges)-1].Survivor
 	}
 	i := partitionOf(target, n)
-	ops[i] = append(ops[i], partitionOp{kind: opApply, id: uint64(res.Profile), ev: ev, merges: merges})
-	for _, d := range res.Decisions {
-		data, _ := json.Marshal(d)
-		for _, pid := range d.Profiles {
-			p.decisions = append(p.decisions, store.DecisionRow{ProfileID: uint64(pid), Seq: d.Seq, Kind: d.Kind, Data: data})
-		}
-	}
-	p.unsaved++
+	ops[i] = append(ops[i], partitionOp{kind: opApply, at: at, id: uint64(res.Profile), ev: ev, merges: merges, rebuild: rebuild})
 }
 
 // saveTimeout bounds one save of the profile stage.
@@ -422,6 +459,11 @@ func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 		}
 	}
 	c := &store.ProfileCommit{Seq: p.cursor, Batches: batches, Decisions: p.decisions}
+	p.mu.Lock()
+	for _, b := range batches {
+		p.saving = append(p.saving, b.Timeline...) // a failed commit's rows stay until it is saved
+	}
+	p.mu.Unlock()
 	if snapshot {
 		var buf bytes.Buffer
 		if err := p.graph.Snapshot(&buf); err != nil {
@@ -456,6 +498,9 @@ func (p *Profiles) awaitSave(ctx context.Context) error {
 			return fmt.Errorf("save profiles at seq %d: %w", p.inflight.commit.Seq, err)
 		}
 		p.inflight = nil
+		p.mu.Lock()
+		p.saving = nil
+		p.mu.Unlock()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,10 +109,26 @@ func (p *Profiles) Timeline(ctx context.Context, ref string, before time.Time, b
 		}
 	}
 	w.mu.RUnlock()
-	if len(out) >= limit {
-		return out[:limit], nil
+	p.mu.RLock()
+	for _, t := range p.saving {
+		if t.ProfileID == uint64(id) && (before.IsZero() || t.Time.Before(before) || (t.Time.Equal(before) && t.Seq < beforeSeq)) {
+			out = append(out, t)
+		}
 	}
-	saved, err := p.st.Timeline(ctx, uint64(id), before, beforeSeq, limit-len(out))
+	p.mu.RUnlock()
+	// Pending rows come in the order they were applied, and a late event
+	// is older than what the store has: sort them, and take a full page of
+	// saved rows too, for the merge.
+	slices.SortFunc(out, func(a, b store.TimelineRow) int {
+		switch {
+		case newer(a, b):
+			return -1
+		case newer(b, a):
+			return 1
+		}
+		return 0
+	})
+	saved, err := p.st.Timeline(ctx, uint64(id), before, beforeSeq, limit)
 	if err != nil {
 		return nil, err
 	}

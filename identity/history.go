@@ -12,6 +12,7 @@ const (
 	DecisionMerge   = "merge"   // two profiles became one
 	DecisionRefusal = "refusal" // an identifier was not linked
 	DecisionLink    = "link"    // an event linked two identifiers (Explain)
+	DecisionSplit   = "split"   // a split separated two identifiers and rebuilt the profile
 )
 
 // Decision is one entry of a profile's merge history, or one step of an
@@ -52,6 +53,7 @@ type record struct {
 const (
 	recMerge = iota + 1
 	recRefusal
+	recSplit // seq is the split command's log position, a and b the rule's identifiers
 )
 
 var ruleCodes = []string{"", RuleLimit, RuleSplit}
@@ -150,6 +152,12 @@ func (g *Graph) recordDecision(r *record) Decision {
 		if n >= 0 {
 			d.Identifiers = append(d.Identifiers, g.identifier(n))
 		}
+	}
+	if r.kind == recSplit {
+		d.Kind, d.Rule = DecisionSplit, RuleSplit
+		d.Reason = fmt.Sprintf("a split separated %s from %s and rebuilt the profiles from their events; a never-link rule keeps them apart",
+			d.Identifiers[0], d.Identifiers[1])
+		return d
 	}
 	if r.kind == recMerge {
 		d.Kind = DecisionMerge

@@ -166,7 +166,7 @@ func (g *Graph) check() error {
 	for i := range g.recs {
 		r := &g.recs[i]
 		if !in(r.a) || !in(r.b) || !in(r.c) || !in(r.d) || r.next < -1 || r.next >= nr ||
-			(r.kind != recMerge && r.kind != recRefusal) || int(r.rule) >= len(ruleCodes) || int(r.typ) >= len(g.types.list) {
+			(r.kind < recMerge || r.kind > recSplit) || int(r.rule) >= len(ruleCodes) || int(r.typ) >= len(g.types.list) {
 			return fmt.Errorf("record %d", i)
 		}
 	}

@@ -243,3 +243,33 @@ func typeRanks(priority []string) map[string]int {
 	}
 	return rank
 }
+
+// SetRules makes r the graph's rules for the events resolved from now on:
+// its limits, default limit, priority and blocked values. The never-link
+// rules stay the graph's own (splits make them; r.NeverLink is ignored).
+// Links made before are not re-examined: a replay of the log, or a split,
+// does that. ErrInvalidRules, and nothing changed, if r is not valid.
+func (g *Graph) SetRules(r Rules) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r = r.clone()
+	r.NeverLink = slices.Clone(g.rules.NeverLink)
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	g.rules = r
+	g.blocked, _ = compileBlocked(r.Blocked)
+	g.rank = typeRanks(r.Priority)
+	for i, t := range g.types.list {
+		limit, ok := r.Limits[t]
+		if !ok {
+			limit = r.DefaultLimit
+		}
+		rank, ok := g.rank[t]
+		if !ok {
+			rank = len(r.Priority)
+		}
+		g.typeLimit[i], g.typeRank[i] = int32(limit), int32(rank)
+	}
+	return nil
+}

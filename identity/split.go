@@ -44,6 +44,10 @@ type SplitPlan struct {
 	// Rebuild must include them; they are usually a subset, since events
 	// that only repeat known identifiers leave no trace in the graph.
 	Seqs []uint64 `json:"seqs"`
+	// At is the log position of the split command, if the split was asked
+	// for through the log: Rebuild then records the split at At in the
+	// history of the profiles on both sides of the rule. Zero records none.
+	At uint64 `json:"at,omitempty"`
 }
 
 // Input is one event for DryRun and Rebuild.
@@ -138,7 +142,9 @@ func (g *Graph) fillPlan(plan *SplitPlan, pi int32) {
 			}
 		}
 		for i := p.head; i >= 0; i = g.recs[i].next {
-			plan.Seqs = append(plan.Seqs, g.recs[i].seq)
+			if g.recs[i].kind != recSplit { // a split command is no event
+				plan.Seqs = append(plan.Seqs, g.recs[i].seq)
+			}
 		}
 	}
 	slices.Sort(plan.Profiles)
@@ -290,8 +296,30 @@ func (g *Graph) Rebuild(plan SplitPlan, events []Input) (Rebuilt, error) {
 			}
 		}
 	}
+	g.recordSplit(plan)
 	out.Profiles = g.profilesOf(out.Results)
 	return out, nil
+}
+
+// recordSplit adds the split at plan.At to the history of the profiles
+// that hold the rule's two identifiers.
+func (g *Graph) recordSplit(plan SplitPlan) {
+	if plan.At == 0 {
+		return
+	}
+	na, nb := g.nodeOf(plan.Rule.A), g.nodeOf(plan.Rule.B)
+	var done []int32
+	for _, n := range []int32{na, nb} {
+		if !g.assigned(n) {
+			continue
+		}
+		pi := g.profOf(g.find(n))
+		if slices.Contains(done, pi) {
+			continue
+		}
+		done = append(done, pi)
+		g.addRecord(pi, record{seq: plan.At, self: g.profs[pi].id, a: na, b: nb, c: -1, d: -1, kind: recSplit})
+	}
 }
 
 // profilesOf returns the live profiles among those results name, by ID.

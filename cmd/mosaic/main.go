@@ -6,6 +6,8 @@
 //	mosaic sources list           list sources
 //	mosaic events tail            stream new events as they arrive
 //	mosaic import --source S FILE import a CSV or JSON Lines file
+//	mosaic profiles split REF     separate an identifier from a profile (--dry-run first)
+//	mosaic identity rules         show the identity rules (--set FILE changes them)
 //	mosaic replay                 rebuild derived state from the log (server stopped)
 //	mosaic token reset            make a new admin token (server stopped)
 //	mosaic version                print version and commit
@@ -27,13 +29,15 @@ import (
 type CLI struct {
 	Config kong.ConfigFlag `help:"JSON file with flag values, e.g. {\"addr\": \"0.0.0.0:8080\", \"data\": \"/var/lib/mosaic\"}." env:"MOSAIC_CONFIG" placeholder:"FILE"`
 
-	Serve   ServeCmd   `cmd:"" help:"Run the Mosaic server."`
-	Sources SourcesCmd `cmd:"" help:"Manage the sources of a running server."`
-	Events  EventsCmd  `cmd:"" help:"Read events from a running server."`
-	Import  ImportCmd  `cmd:"" help:"Import a CSV or JSON Lines file into a source of a running server."`
-	Replay  ReplayCmd  `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
-	Token   TokenCmd   `cmd:"" help:"Manage the admin token."`
-	Version VersionCmd `cmd:"" help:"Print the version and commit."`
+	Serve    ServeCmd    `cmd:"" help:"Run the Mosaic server."`
+	Sources  SourcesCmd  `cmd:"" help:"Manage the sources of a running server."`
+	Events   EventsCmd   `cmd:"" help:"Read events from a running server."`
+	Import   ImportCmd   `cmd:"" help:"Import a CSV or JSON Lines file into a source of a running server."`
+	Profiles ProfilesCmd `cmd:"" help:"Split profiles of a running server."`
+	Identity IdentityCmd `cmd:"" help:"Show or change the identity rules of a running server."`
+	Replay   ReplayCmd   `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
+	Token    TokenCmd    `cmd:"" help:"Manage the admin token."`
+	Version  VersionCmd  `cmd:"" help:"Print the version and commit."`
 }
 
 // Globals is what every command's Run receives besides its own flags.

@@ -103,6 +103,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	})
 	m.Profiles, err = engine.NewProfiles(m.Engine, m.Store, engine.ProfileOptions{
 		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
+		Append: m.Log.Append,
 	})
 	if err != nil {
 		return err
@@ -186,7 +187,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 		return nil, err
 	}
 	admin := api.New(m.Store, m.Engine, api.Options{
-		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine,
+		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, Identity: m.Profiles, EventReader: m.Engine,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 		Imports:       importer, Quality: cleaner, Violations: violations,
 	})
