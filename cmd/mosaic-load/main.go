@@ -10,6 +10,7 @@
 //	mosaic-load verify -admin-token T -source ID acked.txt
 //	mosaic-load gen -people 1000000 -events-per-person 10 -seed 1 -out journeys.jsonl
 //	mosaic-load run -write-key KEY -journeys 10000 -batch 100
+//	mosaic-load probe -admin-token T -journeys 10000 -rate 2000 -duration 30s
 //
 // It only ever sends to loopback addresses and always stops by itself,
 // after at most ten minutes.
@@ -32,6 +33,7 @@ Usage:
   mosaic-load run [flags]             send events for -duration and report
   mosaic-load verify [flags] FILE...  check recorded messageIds are stored once
   mosaic-load gen [flags]             write synthetic customer journeys as JSON Lines
+  mosaic-load probe [flags]           measure profile lookups and ack-to-profile time under load
 
 Run 'mosaic-load run -h', 'mosaic-load verify -h' or 'mosaic-load gen -h' for the flags.
 `
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = verifyCmd(ctx, args[1:], stdout, stderr)
 	case "gen":
 		err = genCmd(ctx, args[1:], stdout, stderr)
+	case "probe":
+		err = probeCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
