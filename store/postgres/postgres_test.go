@@ -365,6 +365,12 @@ var distributionKeys = map[string]string{
 	"profile_timeline":   "profile_id",
 	"trait_history":      "profile_id",
 	"identity_decisions": "profile_id",
+	// Activation: the outbox by destination, consent by profile.
+	"destinations":    "",
+	"outbox":          "destination_id",
+	"outbox_holds":    "destination_id",
+	"forward_state":   "", // one row
+	"consent_signals": "profile_key",
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {
