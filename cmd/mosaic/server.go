@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/activate"
 	"github.com/mosaic-cdp/mosaic/ajs"
 	"github.com/mosaic-cdp/mosaic/api"
 	"github.com/mosaic-cdp/mosaic/collect"
@@ -43,6 +44,7 @@ type Main struct {
 	Log      *eventlog.Log
 	Engine   *engine.Engine
 	Profiles *engine.Profiles
+	Activate *activate.Service
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -105,10 +107,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	var forward *activate.Forwarder
+	m.Activate, forward = m.openActivation()
 	engineCtx, stop := context.WithCancel(context.Background())
-	m.engineStop, m.engineDone = stop, make(chan error, 2)
+	m.engineStop, m.engineDone = stop, make(chan error, 4)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
+	go func() { m.engineDone <- m.Activate.Run(engineCtx) }()
+	go func() { m.engineDone <- forward.Run(engineCtx) }()
 	return m.serve(m.handler(tokenHash))
 }
 
@@ -170,7 +176,7 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 	copts.Log, copts.Registerer, copts.MaxInFlight = m.Logger.With("part", "collect"), m.registry, m.Config.MaxInFlight
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
 	admin := api.New(m.Store, m.Engine, api.Options{
-		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine,
+		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine, Destinations: m.Activate,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
