@@ -18,7 +18,7 @@ func (m *Main) openActivation() (*activate.Service, *activate.Forwarder) {
 	opts.Consent = activate.SignalConsent{Store: m.Store, Default: m.Config.ConsentDefault == "grant"}
 	opts.HTTP = activate.Guard{Allow: allow}.Client(opts.Concurrency)
 	opts.FileRoot = filepath.Join(m.Config.Data, "exports")
-	opts.MaxAge = m.Config.DeliveryMaxAge
+	opts.MaxAge, opts.RetryBase = m.Config.DeliveryMaxAge, m.Config.DeliveryRetry
 	svc := activate.New(m.Store, opts)
 	fwd := activate.NewForwarder(m.Engine, m.Store, svc, activate.ForwardOptions{
 		Log: m.Logger.With("part", "forward"), ProfileKey: m.profileKey,
