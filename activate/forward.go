@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -77,8 +76,10 @@ func NewForwarder(src EventSource, st store.OutboxStore, svc *Service, opts Forw
 // Run forwards until ctx ends.
 func (f *Forwarder) Run(ctx context.Context) error {
 	cursor, err := f.st.ForwardCursor(ctx)
-	if err != nil {
-		return fmt.Errorf("activate: load forward cursor: %w", err)
+	for err != nil && ctx.Err() == nil {
+		f.opts.Log.Error("cannot load the forward cursor; retrying", "err", err)
+		sleepCtx(ctx, f.opts.Idle)
+		cursor, err = f.st.ForwardCursor(ctx)
 	}
 	for ctx.Err() == nil {
 		next, err := f.page(ctx, cursor)

@@ -68,7 +68,10 @@ func (o Options) withDefaults(st store.OutboxStore) Options {
 	if o.HTTP == nil {
 		o.HTTP = Guard{}.Client(d.Concurrency)
 	}
-	for _, p := range []struct{ v *time.Duration; d time.Duration }{{&o.RetryBase, d.RetryBase}, {&o.RetryCap, d.RetryCap}, {&o.MaxAge, d.MaxAge}, {&o.Poll, d.Poll}} {
+	for _, p := range []struct {
+		v *time.Duration
+		d time.Duration
+	}{{&o.RetryBase, d.RetryBase}, {&o.RetryCap, d.RetryCap}, {&o.MaxAge, d.MaxAge}, {&o.Poll, d.Poll}} {
 		if *p.v <= 0 {
 			*p.v = p.d
 		}
@@ -108,8 +111,10 @@ func (s *Service) Run(ctx context.Context) error {
 	s.ctx = ctx
 	s.mu.Unlock()
 	dests, err := s.all(ctx)
-	if err != nil {
-		return err
+	for err != nil && ctx.Err() == nil {
+		s.opts.Log.Error("cannot load destinations; retrying", "err", err)
+		sleepCtx(ctx, s.opts.RetryBase)
+		dests, err = s.all(ctx)
 	}
 	for _, d := range dests {
 		s.restart(d)

@@ -55,7 +55,10 @@ func (s Settings) Bool(name string) bool { v, _ := s[name].(bool); return v }
 func (s Settings) Duration(name string) time.Duration { v, _ := s[name].(time.Duration); return v }
 
 // Headers returns a headers setting.
-func (s Settings) Headers(name string) map[string]string { v, _ := s[name].(map[string]string); return v }
+func (s Settings) Headers(name string) map[string]string {
+	v, _ := s[name].(map[string]string)
+	return v
+}
 
 // List returns a list setting.
 func (s Settings) List(name string) []string { v, _ := s[name].([]string); return v }
