@@ -59,7 +59,7 @@ type Profiles struct {
 	st     store.ProfileStore
 	opts   ProfileOptions
 	x      *identity.Extractor
-	graph  *identity.Graph
+	graphP atomic.Pointer[identity.Graph] // swapped once, by load; see graph
 
 	mu        sync.RWMutex                              // guards redirects and saving
 	redirects map[identity.ProfileID]identity.ProfileID // absorbed → survivor
@@ -115,18 +115,22 @@ func NewProfiles(dedupe *Engine, st store.ProfileStore, opts ProfileOptions) (*P
 	}
 	p := &Profiles{
 		dedupe: dedupe, st: st, opts: opts, x: x,
-		graph:       identity.New(opts.Rules),
 		redirects:   map[identity.ProfileID]identity.ProfileID{},
 		obs:         &observers{list: opts.Observers},
 		advanced:    make(chan struct{}),
 		systemState: systemState{requests: make(chan func()), wake: make(chan struct{}, 1)},
 	}
+	p.graphP.Store(identity.New(opts.Rules))
 	for range opts.Partitions {
 		p.parts = append(p.parts, &partition{set: profile.NewSet(), log: opts.Log, obs: p.obs})
 	}
-	p.graph.SetDescriber(p.describe)
+	p.graph().SetDescriber(p.describe)
 	return p, nil
 }
+
+// graph returns the identity graph. Only the stage's goroutine changes it
+// (its methods lock for readers), and load replaces it once.
+func (p *Profiles) graph() *identity.Graph { return p.graphP.Load() }
 
 // part returns the partition that holds profile id.
 func (p *Profiles) part(id uint64) *partition {
@@ -202,6 +206,7 @@ func (p *Profiles) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("engine: load profile checkpoint: %w", err)
 	}
+	graph := p.graph()
 	if snap != nil {
 		// The snapshot's rules are those in force at its position: the
 		// rules at the start of the log as changed by the system records
@@ -211,20 +216,28 @@ func (p *Profiles) load(ctx context.Context) error {
 			return fmt.Errorf("engine: restore identity graph at seq %d: %w", graphSeq, err)
 		}
 		g.SetDescriber(p.describe)
-		p.graph = g
+		graph = g
 	}
 	err = p.st.LoadProfiles(ctx, func(id uint64, data []byte) error {
 		pr := profile.New(id)
 		if err := pr.UnmarshalBinary(data); err != nil {
 			return fmt.Errorf("profile %d: %w", id, err)
 		}
-		p.part(id).set.Put(pr)
+		w := p.part(id)
+		w.mu.Lock()
+		w.set.Put(pr)
+		w.mu.Unlock()
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("engine: load profiles: %w", err)
 	}
+	// Readers find profiles through the graph: it goes in only now, with
+	// the profiles loaded, so no reader sees identifiers without traits.
+	p.mu.Lock()
+	p.graphP.Store(graph)
 	p.rebuildRedirects()
+	p.mu.Unlock()
 	for _, o := range p.opts.Observers {
 		if _, err := o.Load(ctx); err != nil {
 			return fmt.Errorf("engine: load profile observer: %w", err)
@@ -245,8 +258,8 @@ func (p *Profiles) publishStart(graphSeq, seq uint64) {
 }
 
 func (p *Profiles) rebuildRedirects() {
-	for id := range p.graph.Profiles() {
-		for _, d := range p.graph.History(id) {
+	for id := range p.graph().Profiles() {
+		for _, d := range p.graph().History(id) {
 			if d.Kind == identity.DecisionMerge && len(d.Profiles) == 2 {
 				p.redirects[d.Profiles[1]] = d.Profiles[0]
 			}
@@ -350,7 +363,7 @@ func (p *Profiles) process(ev *mosaic.Event, ops [][]partitionOp) {
 		p.opts.Log.Warn("event without readable identifiers", "seq", ev.Seq, "err", err)
 		return
 	}
-	res, err := p.graph.Resolve(ev.Seq, ev.SourceID, ev.MessageID, ev.ReceivedAt, ids)
+	res, err := p.graph().Resolve(ev.Seq, ev.SourceID, ev.MessageID, ev.ReceivedAt, ids)
 	if err != nil {
 		p.opts.Log.Error("identity resolution failed", "seq", ev.Seq, "err", err)
 		return
@@ -466,7 +479,7 @@ func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 	p.mu.Unlock()
 	if snapshot {
 		var buf bytes.Buffer
-		if err := p.graph.Snapshot(&buf); err != nil {
+		if err := p.graph().Snapshot(&buf); err != nil {
 			return nil, fmt.Errorf("snapshot identity graph: %w", err)
 		}
 		c.Graph = buf.Bytes()

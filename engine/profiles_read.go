@@ -42,7 +42,7 @@ func (p *Profiles) Find(ref string) (identity.ProfileID, error) {
 			}
 			id = next
 		}
-		if _, ok := p.graph.Profile(id); ok {
+		if _, ok := p.graph().Profile(id); ok {
 			return id, nil
 		}
 		return 0, mosaic.Errorf(mosaic.ENOTFOUND, "No profile %s.", ref)
@@ -58,7 +58,7 @@ func (p *Profiles) Find(ref string) (identity.ProfileID, error) {
 	if err != nil {
 		return 0, mosaic.Errorf(mosaic.EINVALID, "%q is not a valid %s: %v.", raw.Value, raw.Type, err)
 	}
-	id, ok := p.graph.Lookup(norm)
+	id, ok := p.graph().Lookup(norm)
 	if !ok {
 		return 0, mosaic.Errorf(mosaic.ENOTFOUND, "No profile has the identifier %s.", norm)
 	}
@@ -71,7 +71,7 @@ func (p *Profiles) Profile(ref string) (*ProfileView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &ProfileView{ID: id, Identifiers: p.graph.Identifiers(id)}
+	v := &ProfileView{ID: id, Identifiers: p.graph().Identifiers(id)}
 	w := p.part(uint64(id))
 	w.mu.RLock()
 	pr := w.set.Get(uint64(id))
@@ -90,7 +90,7 @@ func (p *Profiles) Identity(ref string) (*IdentityView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &IdentityView{ID: id, Identifiers: p.graph.Identifiers(id), History: p.graph.History(id)}, nil
+	return &IdentityView{ID: id, Identifiers: p.graph().Identifiers(id), History: p.graph().History(id)}, nil
 }
 
 // Timeline returns the profile's events newest first: those not saved yet,

@@ -53,7 +53,7 @@ func (p *Profiles) matching(q string, from identity.ProfileID) []identity.Profil
 	if exact, err := p.Find(q); err == nil && exact > from {
 		ids = append(ids, exact)
 	}
-	for id := range p.graph.Profiles() {
+	for id := range p.graph().Profiles() {
 		if id <= from || slices.Contains(ids, id) {
 			continue
 		}
@@ -66,7 +66,7 @@ func (p *Profiles) matching(q string, from identity.ProfileID) []identity.Profil
 }
 
 func (p *Profiles) identifierMatches(id identity.ProfileID, q string) bool {
-	for _, info := range p.graph.Identifiers(id) {
+	for _, info := range p.graph().Identifiers(id) {
 		if strings.Contains(strings.ToLower(info.Value), q) {
 			return true
 		}
@@ -89,4 +89,4 @@ func (p *Profiles) traitMatches(id identity.ProfileID, q string) bool {
 }
 
 // Rules returns the identity resolution rules in force.
-func (p *Profiles) Rules() identity.Rules { return p.graph.Rules() }
+func (p *Profiles) Rules() identity.Rules { return p.graph().Rules() }

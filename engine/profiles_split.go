@@ -76,7 +76,7 @@ func (p *Profiles) dryRun(ctx context.Context, cmd systemCommand) (*SplitOutcome
 	if err != nil {
 		return nil, splitError(err)
 	}
-	rb, err := p.graph.DryRun(plan, evs.inputs)
+	rb, err := p.graph().DryRun(plan, evs.inputs)
 	if err != nil {
 		return nil, splitError(err)
 	}
@@ -113,7 +113,7 @@ func (p *Profiles) applySplit(ctx context.Context, seq uint64, cmd systemCommand
 	if err != nil {
 		return nil, splitError(err)
 	}
-	rb, err := p.graph.Rebuild(plan, evs.inputs)
+	rb, err := p.graph().Rebuild(plan, evs.inputs)
 	if err != nil {
 		return nil, splitError(err)
 	}

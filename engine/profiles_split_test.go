@@ -26,7 +26,7 @@ var tablet = []string{
 func dump(t *testing.T, p *Profiles) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for id := range p.graph.Profiles() {
+	for id := range p.graph().Profiles() {
 		v, err := p.Profile(id.String())
 		if err != nil {
 			t.Fatal(err)

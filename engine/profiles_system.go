@@ -149,7 +149,7 @@ func (p *Profiles) Split(ctx context.Context, ref string, req SplitRequest) (*Sp
 // graph's own: splits make those). It returns the rules in force once the
 // profile stage has applied the change.
 func (p *Profiles) SetRules(ctx context.Context, r identity.Rules) (identity.Rules, error) {
-	cur := p.graph.Rules()
+	cur := p.graph().Rules()
 	if r.NeverLink != nil && !sameNeverLinks(r.NeverLink, cur.NeverLink) {
 		return identity.Rules{}, mosaic.Errorf(mosaic.EINVALID, "never_link rules are made by splits and cannot be edited here; leave never_link out (or send it as GET returns it).")
 	}
@@ -283,8 +283,8 @@ func (p *Profiles) system(ctx context.Context, ev *mosaic.Event) bool {
 	case mosaic.TypeRules:
 		o.err = errors.New("no rules in the record")
 		if cmd.Rules != nil {
-			if o.err = p.graph.SetRules(*cmd.Rules); o.err == nil {
-				r := p.graph.Rules()
+			if o.err = p.graph().SetRules(*cmd.Rules); o.err == nil {
+				r := p.graph().Rules()
 				o.rules = &r
 			}
 		}
@@ -333,9 +333,9 @@ func (p *Profiles) plan(cmd systemCommand) (identity.SplitPlan, error) {
 	}
 	var plan identity.SplitPlan
 	if cmd.Identifier != nil {
-		plan, err = p.graph.Split(id, *cmd.Identifier)
+		plan, err = p.graph().Split(id, *cmd.Identifier)
 	} else {
-		plan, err = p.graph.SplitMerge(id, cmd.Merge.Seq, cmd.Merge.Absorbed)
+		plan, err = p.graph().SplitMerge(id, cmd.Merge.Seq, cmd.Merge.Absorbed)
 	}
 	switch {
 	case errors.Is(err, identity.ErrNotInProfile), errors.Is(err, identity.ErrNoMerge):

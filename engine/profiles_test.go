@@ -57,7 +57,9 @@ func appendMessages(t *testing.T, l *eventlog.Log, msgs ...string) uint64 {
 
 func waitProfiles(t *testing.T, p *Profiles, seq uint64) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Generous: under the race detector on a loaded machine a few thousand
+	// events can take many seconds.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := p.WaitProcessed(ctx, seq); err != nil {
 		t.Fatalf("profiles did not reach seq %d (at %d)", seq, p.Processed())

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/activate"
 	"github.com/mosaic-cdp/mosaic/ajs"
 	"github.com/mosaic-cdp/mosaic/api"
 	"github.com/mosaic-cdp/mosaic/clean"
@@ -45,6 +46,7 @@ type Main struct {
 	Log      *eventlog.Log
 	Engine   *engine.Engine
 	Profiles *engine.Profiles
+	Activate *activate.Service
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -108,10 +110,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	var forward *activate.Forwarder
+	m.Activate, forward = m.openActivation()
 	engineCtx, stop := context.WithCancel(context.Background())
-	m.engineStop, m.engineDone = stop, make(chan error, 2)
+	m.engineStop, m.engineDone = stop, make(chan error, 4)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
+	go func() { m.engineDone <- m.Activate.Run(engineCtx) }()
+	go func() { m.engineDone <- forward.Run(engineCtx) }()
 	h, err := m.handler(tokenHash)
 	if err != nil {
 		return err
@@ -187,7 +193,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 		return nil, err
 	}
 	admin := api.New(m.Store, m.Engine, api.Options{
-		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, Identity: m.Profiles, EventReader: m.Engine,
+		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, Identity: m.Profiles, EventReader: m.Engine, Destinations: m.Activate,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 		Imports:       importer, Quality: cleaner, Violations: violations,
 	})

@@ -1,0 +1,265 @@
+package activate
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mosaic-cdp/mosaic/store"
+)
+
+// worker drains one destination's outbox. One worker per destination runs
+// at a time, so a claimed message is never sent twice concurrently.
+type worker struct {
+	svc    *Service
+	dest   *Destination
+	sender Sender
+	wake   chan struct{}
+	flush  chan struct{}
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+func (w *worker) run(ctx context.Context) {
+	defer close(w.done)
+	defer w.sender.Close()
+	for ctx.Err() == nil {
+		wait, err := w.round(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.svc.opts.Log.Error("delivery round failed; retrying", "destination", w.dest.ID, "err", err)
+			wait = w.svc.opts.RetryBase
+		}
+		if wait > 0 {
+			w.sleep(ctx, wait)
+		}
+	}
+}
+
+// sleep waits for d, a wake-up or a flush.
+func (w *worker) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-w.wake:
+	case <-w.flush:
+		w.flushing()
+	}
+}
+
+// flushing re-arms a flush so the next round sends without waiting.
+func (w *worker) flushing() {
+	select {
+	case w.flush <- struct{}{}:
+	default:
+	}
+}
+
+// round claims due messages, sends them and records the outcome. It
+// returns how long to wait before the next round.
+func (w *worker) round(ctx context.Context) (time.Duration, error) {
+	o := w.svc.opts
+	batch, wait := w.dest.Settings.Int("batch_size"), w.dest.Settings.Duration("batch_wait")
+	rows, err := w.svc.st.ClaimDue(ctx, w.dest.ID, o.Now(), max(o.ClaimLimit, batch))
+	if err != nil {
+		return 0, err
+	}
+	if len(rows) == 0 {
+		return o.Poll, nil
+	}
+	if len(rows) < batch && wait > 0 && !w.takeFlush() {
+		if due := rows[0].CreatedAt.Add(wait).Sub(o.Now()); due > 0 {
+			return min(due, o.Poll), nil
+		}
+	}
+	updates, ok, failed, err := w.gate(ctx, rows)
+	if err != nil {
+		return 0, err
+	}
+	var gone *SendError
+	if batch > 1 {
+		gone = w.sendBatches(ctx, ok, batch, &updates, &failed)
+	} else {
+		gone = w.sendLanes(ctx, ok, &updates, &failed)
+	}
+	if err := w.finish(ctx, updates); err != nil {
+		return 0, err
+	}
+	if gone != nil {
+		return 0, w.svc.disable(ctx, w.dest.ID, gone)
+	}
+	if failed > 0 && failed == len(updates) {
+		// Nothing got through: the receiver is likely down. Pause before
+		// trying the next profiles rather than walk the whole backlog.
+		return jitter(o.RetryBase), nil
+	}
+	return 0, nil
+}
+
+func (w *worker) takeFlush() bool {
+	select {
+	case <-w.flush:
+		return true
+	default:
+		return false
+	}
+}
+
+// finish records updates, retrying: once messages are sent, losing their
+// outcome would send them again.
+func (w *worker) finish(ctx context.Context, updates []store.DeliveryUpdate) error {
+	var err error
+	for i := range 5 {
+		if err = w.svc.st.FinishDeliveries(context.WithoutCancel(ctx), updates); err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(i+1) * 100 * time.Millisecond)
+	}
+	return err
+}
+
+// gate checks consent at send time: messages for profiles that did not
+// grant the destination's purposes are blocked, counted per purpose.
+func (w *worker) gate(ctx context.Context, rows []store.Delivery) (updates []store.DeliveryUpdate, ok []store.Delivery, failed int, err error) {
+	cache := map[string][]string{}
+	for _, r := range rows {
+		missing, seen := cache[r.ProfileKey]
+		if !seen {
+			if missing, err = missingPurposes(ctx, w.svc.opts.Consent, r.ProfileKey, w.dest.Purposes); err != nil {
+				return nil, nil, 0, fmt.Errorf("consent of %s: %w", r.ProfileKey, err)
+			}
+			cache[r.ProfileKey] = missing
+		}
+		if len(missing) > 0 {
+			now := w.svc.opts.Now()
+			updates = append(updates, store.DeliveryUpdate{Seq: r.Seq, DestinationID: r.DestinationID, ProfileKey: r.ProfileKey,
+				Status: store.DeliveryBlocked, Attempts: r.Attempts, NextAt: r.NextAt, DoneAt: now, Blocked: missing,
+				LastError: "consent not granted for " + strings.Join(missing, ", ")})
+			continue
+		}
+		ok = append(ok, r)
+	}
+	return updates, ok, 0, nil
+}
+
+// sendBatches sends rows in batches, in order, stopping at the first
+// failure so no later message of a profile overtakes an earlier one.
+func (w *worker) sendBatches(ctx context.Context, rows []store.Delivery, size int, updates *[]store.DeliveryUpdate, failed *int) *SendError {
+	for start := 0; start < len(rows); start += size {
+		chunk := rows[start:min(start+size, len(rows))]
+		err := w.send(ctx, chunk)
+		for _, r := range chunk {
+			*updates = append(*updates, w.outcome(r, err))
+		}
+		if err != nil {
+			*failed += len(chunk)
+			if se := asSendError(err); se.Gone {
+				return se
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// sendLanes sends one message per request: profiles in parallel, each
+// profile's messages one after the other, stopping at its first failure.
+func (w *worker) sendLanes(ctx context.Context, rows []store.Delivery, updates *[]store.DeliveryUpdate, failed *int) *SendError {
+	lanes := map[string][]store.Delivery{}
+	var order []string
+	for _, r := range rows {
+		if _, ok := lanes[r.ProfileKey]; !ok {
+			order = append(order, r.ProfileKey)
+		}
+		lanes[r.ProfileKey] = append(lanes[r.ProfileKey], r)
+	}
+	var mu sync.Mutex
+	var gone *SendError
+	sem := make(chan struct{}, w.svc.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, key := range order {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, r := range lanes[key] {
+				err := w.send(ctx, []store.Delivery{r})
+				u := w.outcome(r, err)
+				mu.Lock()
+				*updates = append(*updates, u)
+				if err != nil {
+					*failed++
+					if se := asSendError(err); se.Gone {
+						gone = se
+					}
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return gone
+}
+
+// send delivers rows with the destination's timeout.
+func (w *worker) send(ctx context.Context, rows []store.Delivery) error {
+	msgs := make([]Message, len(rows))
+	for i, r := range rows {
+		msgs[i] = Message{ID: r.ID, Type: r.Type, ProfileKey: r.ProfileKey, Payload: r.Payload, Time: r.CreatedAt}
+	}
+	sctx, cancel := context.WithTimeout(ctx, w.dest.Settings.Duration("timeout"))
+	defer cancel()
+	return w.sender.Send(sctx, msgs)
+}
+
+// outcome is the update recording one attempt at r.
+func (w *worker) outcome(r store.Delivery, err error) store.DeliveryUpdate {
+	now := w.svc.opts.Now()
+	u := store.DeliveryUpdate{Seq: r.Seq, DestinationID: r.DestinationID, ProfileKey: r.ProfileKey, Attempts: r.Attempts + 1, NextAt: r.NextAt}
+	if err == nil {
+		u.Status, u.DoneAt, u.LastCode, u.Latency = store.DeliveryDelivered, now, 200, now.Sub(r.CreatedAt)
+		return u
+	}
+	se := asSendError(err)
+	u.LastError, u.LastCode = truncate(se.Error(), 500), se.Code
+	u.NextAt = now.Add(w.svc.backoff(u.Attempts, se.RetryAfter))
+	switch {
+	case se.Gone:
+		u.Status = store.DeliveryPending // kept for when the destination is re-enabled
+		u.NextAt = now
+	case u.NextAt.Sub(r.Since) > w.svc.opts.MaxAge:
+		u.Status, u.DoneAt = store.DeliveryDead, now
+	default:
+		u.Status = store.DeliveryPending
+	}
+	return u
+}
+
+// backoff is the wait before attempt n+1: exponential from RetryBase,
+// capped at RetryCap, with jitter; a receiver's Retry-After wins if longer.
+func (s *Service) backoff(n int, retryAfter time.Duration) time.Duration {
+	d := s.opts.RetryBase
+	for i := 1; i < n && d < s.opts.RetryCap; i++ {
+		d *= 4
+	}
+	d = jitter(min(d, s.opts.RetryCap))
+	return max(d, retryAfter)
+}
+
+// jitter returns a random duration in [d/2, d]: spread out, still growing.
+func jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
