@@ -14,6 +14,17 @@ import (
 	"github.com/mosaic-cdp/mosaic/store"
 )
 
+// awaitLoaded waits until the profile stage has loaded the engine: a
+// definition changed before would be lost in the load.
+func (s *Segments) awaitLoaded(ctx context.Context) error {
+	select {
+	case <-s.loaded:
+		return nil
+	case <-ctx.Done():
+		return mosaic.Errorf(mosaic.EUNAVAILABLE, "Mosaic is still starting: try again in a moment.")
+	}
+}
+
 func newID(prefix string) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
@@ -23,6 +34,9 @@ func newID(prefix string) string {
 // CreateComputedTrait saves a new computed trait and starts its backfill.
 // ctx bounds the backfill too: pass one that lives as long as the server.
 func (s *Segments) CreateComputedTrait(ctx, jobCtx context.Context, sp *ComputedTraitSpec) (*ComputedTrait, error) {
+	if err := s.awaitLoaded(ctx); err != nil {
+		return nil, err
+	}
 	t, err := sp.build()
 	if err != nil {
 		return nil, err
@@ -43,6 +57,9 @@ func (s *Segments) CreateComputedTrait(ctx, jobCtx context.Context, sp *Computed
 // UpdateComputedTrait changes a computed trait and backfills it again. Its
 // key cannot change while audiences read it.
 func (s *Segments) UpdateComputedTrait(ctx, jobCtx context.Context, id string, sp *ComputedTraitSpec) (*ComputedTrait, error) {
+	if err := s.awaitLoaded(ctx); err != nil {
+		return nil, err
+	}
 	t, err := sp.build()
 	if err != nil {
 		return nil, err
@@ -79,6 +96,9 @@ func (s *Segments) UpdateComputedTrait(ctx, jobCtx context.Context, id string, s
 
 // DeleteComputedTrait deletes a computed trait no audience reads.
 func (s *Segments) DeleteComputedTrait(ctx context.Context, id string) error {
+	if err := s.awaitLoaded(ctx); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	t := s.computed[id]
 	var readers []string
@@ -175,6 +195,9 @@ func (s *Segments) checkAudience(sp *AudienceSpec, id string) (*Audience, error)
 // CreateAudience saves a new audience and starts its backfill, which
 // evaluates it over every profile.
 func (s *Segments) CreateAudience(ctx, jobCtx context.Context, sp *AudienceSpec) (*Audience, error) {
+	if err := s.awaitLoaded(ctx); err != nil {
+		return nil, err
+	}
 	a, err := s.checkAudience(sp, newID("aud_"))
 	if err != nil {
 		return nil, err
@@ -198,6 +221,9 @@ func (s *Segments) CreateAudience(ctx, jobCtx context.Context, sp *AudienceSpec)
 // UpdateAudience changes an audience and evaluates it again over every
 // profile; memberships that change are recorded with the cause "edit".
 func (s *Segments) UpdateAudience(ctx, jobCtx context.Context, id string, sp *AudienceSpec) (*Audience, error) {
+	if err := s.awaitLoaded(ctx); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	old := s.audiences[id]
 	var readers []string
@@ -245,6 +271,9 @@ func (s *Segments) readersOfAudience(a *Audience) []string {
 // DeleteAudience deletes an audience no other audience refers to, with its
 // memberships and recorded changes.
 func (s *Segments) DeleteAudience(ctx context.Context, id string) error {
+	if err := s.awaitLoaded(ctx); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	a := s.audiences[id]
 	var readers []string
