@@ -46,6 +46,8 @@ type Options struct {
 	SourceDeleted func(*mosaic.Source)
 	// Profiles serves the profile routes; nil answers them 503.
 	Profiles Profiles
+	// Segments serves computed traits and audiences; nil answers them 503.
+	Segments Segments
 	// EventReader adds each event's stored message to profile timelines.
 	EventReader EventReader
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
@@ -85,6 +87,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/sources/{id}/rejected", s.listRejected)
 	s.mux.HandleFunc("GET /api/v1/events", s.listEvents)
 	s.profileRoutes()
+	s.audienceRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

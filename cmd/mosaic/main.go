@@ -26,12 +26,13 @@ import (
 type CLI struct {
 	Config kong.ConfigFlag `help:"JSON file with flag values, e.g. {\"addr\": \"0.0.0.0:8080\", \"data\": \"/var/lib/mosaic\"}." env:"MOSAIC_CONFIG" placeholder:"FILE"`
 
-	Serve   ServeCmd   `cmd:"" help:"Run the Mosaic server."`
-	Sources SourcesCmd `cmd:"" help:"Manage the sources of a running server."`
-	Events  EventsCmd  `cmd:"" help:"Read events from a running server."`
-	Replay  ReplayCmd  `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
-	Token   TokenCmd   `cmd:"" help:"Manage the admin token."`
-	Version VersionCmd `cmd:"" help:"Print the version and commit."`
+	Serve     ServeCmd     `cmd:"" help:"Run the Mosaic server."`
+	Sources   SourcesCmd   `cmd:"" help:"Manage the sources of a running server."`
+	Events    EventsCmd    `cmd:"" help:"Read events from a running server."`
+	Audiences AudiencesCmd `cmd:"" help:"Manage audiences and computed traits of a running server."`
+	Replay    ReplayCmd    `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
+	Token     TokenCmd     `cmd:"" help:"Manage the admin token."`
+	Version   VersionCmd   `cmd:"" help:"Print the version and commit."`
 }
 
 // Globals is what every command's Run receives besides its own flags.

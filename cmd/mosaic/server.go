@@ -27,6 +27,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/respond"
+	"github.com/mosaic-cdp/mosaic/segment"
 	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
 	"github.com/mosaic-cdp/mosaic/store/sqlite"
@@ -43,6 +44,7 @@ type Main struct {
 	Log      *eventlog.Log
 	Engine   *engine.Engine
 	Profiles *engine.Profiles
+	Segments *segment.Segments
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -99,16 +101,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Engine = engine.New(m.Log, m.Store, engine.Options{
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: m.registry,
 	})
+	m.Segments = segment.New(m.Store, m.Engine, segment.Options{Log: m.Logger.With("part", "segments")})
 	m.Profiles, err = engine.NewProfiles(m.Engine, m.Store, engine.ProfileOptions{
 		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
+		Observers: []engine.ProfileObserver{m.Segments},
 	})
 	if err != nil {
 		return err
 	}
+	m.Segments.Attach(m.Profiles)
 	engineCtx, stop := context.WithCancel(context.Background())
-	m.engineStop, m.engineDone = stop, make(chan error, 2)
+	m.engineStop, m.engineDone = stop, make(chan error, 3)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
+	go func() { m.engineDone <- m.Segments.Run(engineCtx) }()
 	return m.serve(m.handler(tokenHash))
 }
 
@@ -170,7 +176,7 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 	copts.Log, copts.Registerer, copts.MaxInFlight = m.Logger.With("part", "collect"), m.registry, m.Config.MaxInFlight
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
 	admin := api.New(m.Store, m.Engine, api.Options{
-		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine,
+		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine, Segments: m.Segments,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
