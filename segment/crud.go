@@ -33,7 +33,7 @@ func newID(prefix string) string {
 
 // CreateComputedTrait saves a new computed trait and starts its backfill.
 // ctx bounds the backfill too: pass one that lives as long as the server.
-func (s *Segments) CreateComputedTrait(ctx, jobCtx context.Context, sp *ComputedTraitSpec) (*ComputedTrait, error) {
+func (s *Segments) CreateComputedTrait(ctx context.Context, sp *ComputedTraitSpec) (*ComputedTrait, error) {
 	if err := s.awaitLoaded(ctx); err != nil {
 		return nil, err
 	}
@@ -50,13 +50,13 @@ func (s *Segments) CreateComputedTrait(ctx, jobCtx context.Context, sp *Computed
 	s.mu.Lock()
 	s.computed[t.ID], s.ctByKey[t.Key] = t, t
 	s.mu.Unlock()
-	s.startJob(jobCtx, t.ID, cause{Kind: "backfill"})
+	s.startJob(s.jobContext(), t.ID, cause{Kind: "backfill"})
 	return t, nil
 }
 
 // UpdateComputedTrait changes a computed trait and backfills it again. Its
 // key cannot change while audiences read it.
-func (s *Segments) UpdateComputedTrait(ctx, jobCtx context.Context, id string, sp *ComputedTraitSpec) (*ComputedTrait, error) {
+func (s *Segments) UpdateComputedTrait(ctx context.Context, id string, sp *ComputedTraitSpec) (*ComputedTrait, error) {
 	if err := s.awaitLoaded(ctx); err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (s *Segments) UpdateComputedTrait(ctx, jobCtx context.Context, id string, s
 	if err != nil {
 		return nil, err
 	}
-	s.startJob(jobCtx, t.ID, cause{Kind: "edit"})
+	s.startJob(s.jobContext(), t.ID, cause{Kind: "edit"})
 	return t, nil
 }
 
@@ -194,7 +194,7 @@ func (s *Segments) checkAudience(sp *AudienceSpec, id string) (*Audience, error)
 
 // CreateAudience saves a new audience and starts its backfill, which
 // evaluates it over every profile.
-func (s *Segments) CreateAudience(ctx, jobCtx context.Context, sp *AudienceSpec) (*Audience, error) {
+func (s *Segments) CreateAudience(ctx context.Context, sp *AudienceSpec) (*Audience, error) {
 	if err := s.awaitLoaded(ctx); err != nil {
 		return nil, err
 	}
@@ -214,13 +214,13 @@ func (s *Segments) CreateAudience(ctx, jobCtx context.Context, sp *AudienceSpec)
 	if err != nil {
 		return nil, err
 	}
-	s.startJob(jobCtx, a.ID, cause{Kind: "backfill"})
+	s.startJob(s.jobContext(), a.ID, cause{Kind: "backfill"})
 	return a, nil
 }
 
 // UpdateAudience changes an audience and evaluates it again over every
 // profile; memberships that change are recorded with the cause "edit".
-func (s *Segments) UpdateAudience(ctx, jobCtx context.Context, id string, sp *AudienceSpec) (*Audience, error) {
+func (s *Segments) UpdateAudience(ctx context.Context, id string, sp *AudienceSpec) (*Audience, error) {
 	if err := s.awaitLoaded(ctx); err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func (s *Segments) UpdateAudience(ctx, jobCtx context.Context, id string, sp *Au
 	if err != nil {
 		return nil, err
 	}
-	s.startJob(jobCtx, a.ID, cause{Kind: "edit"})
+	s.startJob(s.jobContext(), a.ID, cause{Kind: "edit"})
 	return a, nil
 }
 

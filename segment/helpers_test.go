@@ -174,7 +174,7 @@ func (e *env) waitLive(id string) {
 func (e *env) audience(key, cond string) *Audience {
 	e.t.Helper()
 	raw, _ := json.Marshal(cond)
-	a, err := e.seg.CreateAudience(context.Background(), e.ctx, &AudienceSpec{Key: key, Condition: raw})
+	a, err := e.seg.CreateAudience(context.Background(), &AudienceSpec{Key: key, Condition: raw})
 	if err != nil {
 		e.t.Fatalf("CreateAudience(%s, %s) = %v", key, cond, err)
 	}
@@ -184,7 +184,7 @@ func (e *env) audience(key, cond string) *Audience {
 
 func (e *env) computed(sp ComputedTraitSpec) *ComputedTrait {
 	e.t.Helper()
-	ct, err := e.seg.CreateComputedTrait(context.Background(), e.ctx, &sp)
+	ct, err := e.seg.CreateComputedTrait(context.Background(), &sp)
 	if err != nil {
 		e.t.Fatalf("CreateComputedTrait(%+v) = %v", sp, err)
 	}

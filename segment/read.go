@@ -251,7 +251,7 @@ type Preview struct {
 // real-time membership uses, and returns the count and up to sample IDs.
 // EUNAVAILABLE while the history of an event it reads is being loaded
 // (the first preview of a new event starts the load).
-func (s *Segments) Preview(ctx, jobCtx context.Context, raw []byte, sample int) (*Preview, error) {
+func (s *Segments) Preview(ctx context.Context, raw []byte, sample int) (*Preview, error) {
 	c, err := parseCondition(raw)
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func (s *Segments) Preview(ctx, jobCtx context.Context, raw []byte, sample int) 
 	}
 	s.mu.Unlock()
 	if len(missing) > 0 {
-		s.preload(jobCtx, la)
+		s.preload(s.jobContext(), la)
 		return nil, mosaic.Errorf(mosaic.EUNAVAILABLE, "Mosaic is loading what this condition reads (%v) from the history; preview again in a few seconds.", missing)
 	}
 	return s.preview(la, sample), nil

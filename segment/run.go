@@ -14,6 +14,9 @@ func (s *Segments) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	}
+	s.profilesMu.Lock()
+	s.runCtx = ctx
+	s.profilesMu.Unlock()
 	s.resumeJobs(ctx)
 	var unsaved time.Time // when timers first changed something unsaved
 	for {

@@ -119,7 +119,7 @@ func TestBackfillMatchesRealTime(t *testing.T) {
 			rt := e.members("rt"+string(rune('0'+i)), users...)
 			e.waitLive(bf.ID)
 			raw, _ := json.Marshal(c)
-			p, err := e.seg.Preview(context.Background(), e.ctx, raw, 100)
+			p, err := e.seg.Preview(context.Background(), raw, 100)
 			if err != nil {
 				t.Fatalf("Preview(%s) = %v", c, err)
 			}
@@ -187,18 +187,20 @@ func TestBadDefinitions(t *testing.T) {
 		{"base", `trait x exists`, "Another audience"},
 	} {
 		raw, _ := json.Marshal(tc.cond)
-		_, err := e.seg.CreateAudience(context.Background(), e.ctx, &AudienceSpec{Key: tc.key, Condition: raw})
+		_, err := e.seg.CreateAudience(context.Background(), &AudienceSpec{Key: tc.key, Condition: raw})
 		if err == nil || !contains(err.Error(), tc.want) {
 			t.Errorf("CreateAudience(%s, %s) = %v, want an error with %q", tc.key, tc.cond, err, tc.want)
 		}
 	}
-	_, err := e.seg.CreateComputedTrait(context.Background(), e.ctx, &ComputedTraitSpec{Key: "x", Event: "E", Agg: "sum"})
+	_, err := e.seg.CreateComputedTrait(context.Background(), &ComputedTraitSpec{Key: "x", Event: "E", Agg: "sum"})
 	if err == nil || !contains(err.Error(), "property") {
 		t.Errorf("sum without property: %v, want an error about property", err)
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0)
+}
 
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {

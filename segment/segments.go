@@ -54,7 +54,8 @@ type Segments struct {
 	profiles   ProfileSource
 
 	loaded chan struct{}
-	jobMu  sync.Mutex // one backfill at a time
+	runCtx context.Context // bounds backfills: Run's
+	jobMu  sync.Mutex      // one backfill at a time
 	wake   chan struct{}
 
 	mu        sync.Mutex // guards everything below
@@ -102,7 +103,7 @@ func New(st Store, events EventSource, opts Options) *Segments {
 	if opts.SaveEvery <= 0 {
 		opts.SaveEvery = time.Second
 	}
-	s := &Segments{st: st, events: events, opts: opts, loaded: make(chan struct{}), wake: make(chan struct{}, 1)}
+	s := &Segments{st: st, events: events, opts: opts, loaded: make(chan struct{}), wake: make(chan struct{}, 1), runCtx: context.Background()}
 	s.reset()
 	return s
 }
@@ -121,6 +122,12 @@ func (s *Segments) Attach(p ProfileSource) {
 	s.profilesMu.Lock()
 	s.profiles = p
 	s.profilesMu.Unlock()
+}
+
+func (s *Segments) jobContext() context.Context {
+	s.profilesMu.Lock()
+	defer s.profilesMu.Unlock()
+	return s.runCtx
 }
 
 func (s *Segments) profileSource() ProfileSource {
