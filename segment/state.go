@@ -27,8 +27,6 @@ type pstate struct {
 	// Next holds, by audience ID, when the audience must be evaluated
 	// again for this profile: its timer.
 	Next map[string]time.Time `json:"n,omitempty"`
-
-	version uint64 // of the last change, for the checkpoint
 }
 
 // tval is a trait value: the JSON the profile holds, decoded once.
