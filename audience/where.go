@@ -73,3 +73,10 @@ func PropertyValue(props []byte, name string) (Value, bool) {
 func PropertyNumber(props []byte, name string) (float64, bool) {
 	return propertyNumber(props, name)
 }
+
+// RawProperty returns the raw JSON at name in the JSON object obj (a
+// top-level key, or a dotted path into nested objects), scanning rather
+// than decoding, and false when there is none.
+func RawProperty(obj []byte, name string) ([]byte, bool) {
+	return propertyRaw(obj, name)
+}
