@@ -48,6 +48,8 @@ type Options struct {
 	Profiles Profiles
 	// Identity serves splits, rule changes and accounts; nil answers them 503.
 	Identity Identity
+	// Segments serves computed traits and audiences; nil answers them 503.
+	Segments Segments
 	// EventReader adds each event's stored message to profile timelines.
 	EventReader EventReader
 	// Imports runs file imports; nil answers the import routes 503.
@@ -98,6 +100,7 @@ func (s *Server) routes() {
 	s.importRoutes()
 	s.identityRoutes()
 	s.destinationRoutes()
+	s.audienceRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

@@ -35,6 +35,7 @@ type CLI struct {
 	Import       ImportCmd       `cmd:"" help:"Import a CSV or JSON Lines file into a source of a running server."`
 	Profiles     ProfilesCmd     `cmd:"" help:"Split profiles of a running server."`
 	Identity     IdentityCmd     `cmd:"" help:"Show or change the identity rules of a running server."`
+	Audiences    AudiencesCmd    `cmd:"" help:"Manage audiences and computed traits of a running server."`
 	Destinations DestinationsCmd `cmd:"" help:"Manage the destinations of a running server: webhooks, file exports, Kafka."`
 	Replay       ReplayCmd       `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
 	Token        TokenCmd        `cmd:"" help:"Manage the admin token."`

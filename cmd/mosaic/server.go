@@ -30,6 +30,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/imports"
 	"github.com/mosaic-cdp/mosaic/respond"
+	"github.com/mosaic-cdp/mosaic/segment"
 	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
 	"github.com/mosaic-cdp/mosaic/store/sqlite"
@@ -47,6 +48,7 @@ type Main struct {
 	Engine   *engine.Engine
 	Profiles *engine.Profiles
 	Activate *activate.Service
+	Segments *segment.Segments
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -103,19 +105,23 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Engine = engine.New(m.Log, m.Store, engine.Options{
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: m.registry,
 	})
+	m.Segments = segment.New(m.Store, m.Engine, segment.Options{Log: m.Logger.With("part", "segments")})
 	m.Profiles, err = engine.NewProfiles(m.Engine, m.Store, engine.ProfileOptions{
 		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
-		Append: m.Log.Append,
+		Append:    m.Log.Append,
+		Observers: []engine.ProfileObserver{m.Segments},
 	})
 	if err != nil {
 		return err
 	}
 	var forward *activate.Forwarder
 	m.Activate, forward = m.openActivation()
+	m.Segments.Attach(m.Profiles)
 	engineCtx, stop := context.WithCancel(context.Background())
-	m.engineStop, m.engineDone = stop, make(chan error, 4)
+	m.engineStop, m.engineDone = stop, make(chan error, 5)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
+	go func() { m.engineDone <- m.Segments.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Activate.Run(engineCtx) }()
 	go func() { m.engineDone <- forward.Run(engineCtx) }()
 	h, err := m.handler(tokenHash)
@@ -193,7 +199,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 		return nil, err
 	}
 	admin := api.New(m.Store, m.Engine, api.Options{
-		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, Identity: m.Profiles, EventReader: m.Engine, Destinations: m.Activate,
+		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, Identity: m.Profiles, EventReader: m.Engine, Destinations: m.Activate, Segments: m.Segments,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 		Imports:       importer, Quality: cleaner, Violations: violations,
 	})

@@ -380,6 +380,12 @@ var distributionKeys = map[string]string{
 	"outbox_holds":    "destination_id",
 	"forward_state":   "", // one row
 	"consent_signals": "profile_key",
+	// Audiences: definitions are reference tables; state by profile;
+	// the change list is read in order, by its own id.
+	"segment_definitions": "",
+	"segment_state":       "", // one row
+	"segment_profiles":    "id",
+	"audience_changes":    "id",
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {

@@ -47,5 +47,8 @@ func resetBatch() *pgx.Batch {
 	b.Queue(`DELETE FROM profile_timeline`)
 	b.Queue(`DELETE FROM trait_history`)
 	b.Queue(`DELETE FROM identity_decisions`)
+	b.Queue(`UPDATE segment_state SET version = 0, seq = 0, meta = NULL WHERE id = 1`)
+	b.Queue(`DELETE FROM segment_profiles`)
+	b.Queue(`DELETE FROM audience_changes`)
 	return b
 }

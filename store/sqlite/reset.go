@@ -19,6 +19,9 @@ var resetStatements = []string{
 	`DELETE FROM profile_timeline`,
 	`DELETE FROM trait_history`,
 	`DELETE FROM identity_decisions`,
+	`UPDATE segment_state SET version = 0, seq = 0, meta = NULL WHERE id = 1`,
+	`DELETE FROM segment_profiles`,
+	`DELETE FROM audience_changes`,
 }
 
 // ResetDerived implements store.Store, in one transaction: the write lock,

@@ -1,0 +1,158 @@
+package segment
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/mosaic-cdp/mosaic/audience"
+	"github.com/mosaic-cdp/mosaic/store"
+)
+
+// subject is a profile's state as the condition evaluator reads it.
+type subject struct {
+	s   *Segments
+	p   *pstate
+	now time.Time
+}
+
+func (x subject) Trait(name string) (audience.Value, bool) {
+	t := x.p.Traits[name]
+	if t == nil {
+		return audience.Value{}, false
+	}
+	return t.value(), true
+}
+
+func (x subject) Computed(key string) (audience.Value, bool) {
+	ct := x.s.ctByKey[key]
+	if ct == nil {
+		return audience.Value{}, false
+	}
+	v, ok, _ := ct.value(x.p.Events[ct.Event], x.now)
+	return v, ok
+}
+
+func (x subject) Consent(purpose string) bool { return x.p.Consent[purpose] }
+
+func (x subject) InAudience(ref string) bool {
+	a := x.s.audienceByRef(ref)
+	if a == nil {
+		return false
+	}
+	_, ok := x.p.Member[a.ID]
+	return ok
+}
+
+func (x subject) Events(name string, since time.Time, fn func(time.Time, []byte) bool) {
+	list := x.p.Events[name]
+	for i := len(list) - 1; i >= 0; i-- {
+		if !since.IsZero() && list[i].At.Before(since) {
+			return
+		}
+		if !fn(list[i].At, list[i].Props) {
+			return
+		}
+	}
+}
+
+// change is what an event or a timer changed for one profile.
+type change struct {
+	all       bool   // a merge: evaluate every audience
+	event     string // the tracked event added, if any
+	traits    map[string]bool
+	consent   bool
+	audiences map[string]bool // evaluate these, and those that read them
+}
+
+// cause is why a membership changed, saved as JSON with the change.
+type cause struct {
+	Kind  string `json:"kind"` // event, time, merge, split, backfill, edit
+	Seq   uint64 `json:"seq,omitempty"`
+	Type  string `json:"type,omitempty"`
+	Event string `json:"event,omitempty"`
+	Into  string `json:"into,omitempty"` // merge: the surviving profile
+}
+
+// reevaluate evaluates the audiences ch can affect for one profile at now,
+// in order, so that an audience reading another sees its new membership.
+// It returns how many memberships flipped.
+func (s *Segments) reevaluate(id uint64, p *pstate, ch change, now time.Time, why cause) int {
+	flipped := map[string]bool{}
+	n := 0
+	for _, la := range s.order {
+		if !s.meta.Ready[la.a.ID] || !ch.affects(la, flipped) {
+			continue
+		}
+		if s.evaluate(id, p, la, now, why) {
+			flipped[la.a.ID] = true
+			n++
+		}
+	}
+	return n
+}
+
+func (ch *change) affects(la *live, flipped map[string]bool) bool {
+	if ch.all || ch.audiences[la.a.ID] || ch.event != "" && la.events[ch.event] || ch.consent && la.consent {
+		return true
+	}
+	for t := range ch.traits {
+		if la.traits[t] {
+			return true
+		}
+	}
+	for ref := range la.refs {
+		if flipped[ref] {
+			return true
+		}
+	}
+	return false
+}
+
+// evaluate sets one profile's membership of one audience as of now,
+// schedules its timer, and reports whether the membership flipped.
+func (s *Segments) evaluate(id uint64, p *pstate, la *live, now time.Time, why cause) bool {
+	x := subject{s: s, p: p, now: now}
+	res := audience.Evaluate(la.a.cond, x, now)
+	next := res.NextChange
+	for _, ct := range la.computed {
+		if _, _, n := ct.value(p.Events[ct.Event], now); !n.IsZero() {
+			next = earliest(next, n)
+		}
+	}
+	s.setTimer(id, p, la.a.ID, next)
+	return s.setMember(id, p, la.a.ID, res.Value, now, why)
+}
+
+// setMember records the profile entering or leaving, if it does.
+func (s *Segments) setMember(id uint64, p *pstate, aud string, in bool, at time.Time, why cause) bool {
+	_, was := p.Member[aud]
+	if was == in {
+		return false
+	}
+	if in {
+		if p.Member == nil {
+			p.Member = map[string]time.Time{}
+		}
+		p.Member[aud] = at
+		s.memberSet(aud)[id] = true
+	} else {
+		delete(p.Member, aud)
+		delete(s.members[aud], id)
+	}
+	s.dirty[id] = true
+	s.meta.NextChange++
+	data, _ := json.Marshal(why)
+	s.pending = append(s.pending, store.AudienceChange{ID: s.meta.NextChange, AudienceID: aud, ProfileID: id,
+		Entered: in, At: at, Seq: why.Seq, Cause: string(data)})
+	return true
+}
+
+// state returns the profile's state, creating it if needed.
+func (s *Segments) state(id uint64) *pstate {
+	p := s.states[id]
+	if p == nil {
+		p = &pstate{}
+		s.states[id] = p
+	}
+	return p
+}

@@ -1,0 +1,312 @@
+package segment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/engine"
+	"github.com/mosaic-cdp/mosaic/profile"
+	"github.com/mosaic-cdp/mosaic/store"
+)
+
+// Store is what the segment engine keeps its state in.
+type Store interface {
+	store.SegmentStore
+	ProfileCheckpoint(ctx context.Context) (seq uint64, graph []byte, graphSeq uint64, err error)
+}
+
+// EventSource reads the deduplicated event log (engine.Engine).
+type EventSource interface {
+	Events(ctx context.Context, q engine.EventQuery) ([]mosaic.Event, uint64, error)
+}
+
+// ProfileSource reads the profile stage's profiles (engine.Profiles), for
+// backfills of traits.
+type ProfileSource interface {
+	ProfileIDs() []uint64
+	ReadProfiles(ids []uint64, fn func([]*profile.Profile))
+}
+
+// Options configures the segment engine.
+type Options struct {
+	Log *slog.Logger
+	// Now is the clock; tests pass a controllable one.
+	Now func() time.Time
+	// SaveEvery is how soon changes made by timers alone, while no event
+	// arrives, are saved (default 1s). Changes caused by events are saved
+	// with the profile stage's checkpoints.
+	SaveEvery time.Duration
+}
+
+// Segments is the segment engine. Create it with New, pass it to the
+// profile stage as an observer, Attach the stage, and Run it.
+type Segments struct {
+	st     Store
+	events EventSource
+	opts   Options
+
+	profilesMu sync.Mutex
+	profiles   ProfileSource
+
+	loaded chan struct{}
+	runCtx context.Context // bounds backfills: Run's
+	jobMu  sync.Mutex      // one backfill at a time
+	wake   chan struct{}
+
+	mu        sync.Mutex // guards everything below
+	seq       uint64     // last log position observed
+	skipUpTo  uint64     // what Load restored: changes up to here are saved
+	version   uint64     // of the last commit built
+	meta      metaState
+	states    map[uint64]*pstate
+	redirects map[uint64]uint64 // absorbed → survivor, for backfills
+	dirty     map[uint64]bool
+	pending   []store.AudienceChange
+	timers    timerHeap
+
+	computed  map[string]*ComputedTrait // by ID
+	ctByKey   map[string]*ComputedTrait
+	audiences map[string]*Audience // by ID
+	audByKey  map[string]*Audience
+	order     []*live // audiences, those referred to before those referring
+	members   map[string]map[uint64]bool
+	jobs      map[string]*Job // the latest backfill of each definition
+}
+
+// metaState is the part of the checkpoint that is not per profile.
+type metaState struct {
+	NextChange int64                `json:"next_change"`
+	Ready      map[string]bool      `json:"ready"`  // definitions backfilled
+	Events     map[string]*tracking `json:"events"` // event names kept per profile
+	Traits     map[string]bool      `json:"traits"` // trait names kept, and whether loaded
+}
+
+// tracking is how long the events of one name are kept.
+type tracking struct {
+	Retention time.Duration `json:"retention"` // 0: all time
+	Ready     bool          `json:"ready"`     // the history is loaded
+}
+
+// New returns a segment engine over the store and the event log.
+func New(st Store, events EventSource, opts Options) *Segments {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SaveEvery <= 0 {
+		opts.SaveEvery = time.Second
+	}
+	s := &Segments{st: st, events: events, opts: opts, loaded: make(chan struct{}), wake: make(chan struct{}, 1), runCtx: context.Background()}
+	s.reset()
+	return s
+}
+
+func (s *Segments) reset() {
+	s.meta = metaState{Ready: map[string]bool{}, Events: map[string]*tracking{}, Traits: map[string]bool{}}
+	s.states, s.redirects, s.dirty = map[uint64]*pstate{}, map[uint64]uint64{}, map[uint64]bool{}
+	s.computed, s.ctByKey = map[string]*ComputedTrait{}, map[string]*ComputedTrait{}
+	s.audiences, s.audByKey = map[string]*Audience{}, map[string]*Audience{}
+	s.members, s.jobs = map[string]map[uint64]bool{}, map[string]*Job{}
+	s.pending, s.timers = nil, nil
+}
+
+// Attach gives the engine the profile stage to read traits from.
+func (s *Segments) Attach(p ProfileSource) {
+	s.profilesMu.Lock()
+	s.profiles = p
+	s.profilesMu.Unlock()
+}
+
+func (s *Segments) jobContext() context.Context {
+	s.profilesMu.Lock()
+	defer s.profilesMu.Unlock()
+	return s.runCtx
+}
+
+func (s *Segments) profileSource() ProfileSource {
+	s.profilesMu.Lock()
+	defer s.profilesMu.Unlock()
+	return s.profiles
+}
+
+// Load implements engine.ProfileObserver: it reads the definitions and the
+// last checkpoint, and rebuilds memberships and timers from it.
+func (s *Segments) Load(ctx context.Context) (uint64, error) {
+	cts, err := s.st.Definitions(ctx, KindComputed)
+	if err != nil {
+		return 0, fmt.Errorf("segment: load computed traits: %w", err)
+	}
+	auds, err := s.st.Definitions(ctx, KindAudience)
+	if err != nil {
+		return 0, fmt.Errorf("segment: load audiences: %w", err)
+	}
+	version, seq, meta, err := s.st.SegmentCheckpoint(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("segment: load checkpoint: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset()
+	if len(meta) > 0 {
+		if err := json.Unmarshal(meta, &s.meta); err != nil {
+			return 0, fmt.Errorf("segment: checkpoint metadata: %w", err)
+		}
+		s.meta.fill()
+	}
+	if err := s.restoreDefinitions(cts, auds); err != nil {
+		return 0, err
+	}
+	err = s.st.LoadSegmentProfiles(ctx, func(id uint64, data []byte) error {
+		p := &pstate{}
+		if err := json.Unmarshal(data, p); err != nil {
+			return fmt.Errorf("segment: profile %d state: %w", id, err)
+		}
+		s.states[id] = p
+		for aud := range p.Member {
+			s.memberSet(aud)[id] = true
+		}
+		for aud, at := range p.Next {
+			s.timers.push(timer{at: at, profile: id, audience: aud})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.seq, s.skipUpTo, s.version = seq, seq, version
+	select {
+	case <-s.loaded:
+	default:
+		close(s.loaded)
+	}
+	return seq, nil
+}
+
+func (m *metaState) fill() {
+	if m.Ready == nil {
+		m.Ready = map[string]bool{}
+	}
+	if m.Events == nil {
+		m.Events = map[string]*tracking{}
+	}
+	if m.Traits == nil {
+		m.Traits = map[string]bool{}
+	}
+}
+
+func (s *Segments) restoreDefinitions(cts, auds []*store.Definition) error {
+	for _, d := range cts {
+		t := &ComputedTrait{}
+		if err := json.Unmarshal(d.Data, t); err != nil {
+			return fmt.Errorf("segment: computed trait %s: %w", d.ID, err)
+		}
+		if err := t.restore(); err != nil {
+			return fmt.Errorf("segment: computed trait %s: %w", d.ID, err)
+		}
+		s.computed[t.ID], s.ctByKey[t.Key] = t, t
+	}
+	for _, d := range auds {
+		a := &Audience{}
+		if err := json.Unmarshal(d.Data, a); err != nil {
+			return fmt.Errorf("segment: audience %s: %w", d.ID, err)
+		}
+		c, err := parseCondition(a.Condition)
+		if err != nil {
+			return fmt.Errorf("segment: audience %s: %w", d.ID, err)
+		}
+		if err := a.setCondition(c); err != nil {
+			return err
+		}
+		s.audiences[a.ID], s.audByKey[a.Key] = a, a
+	}
+	return s.rebuild()
+}
+
+func (s *Segments) memberSet(aud string) map[uint64]bool {
+	m := s.members[aud]
+	if m == nil {
+		m = map[uint64]bool{}
+		s.members[aud] = m
+	}
+	return m
+}
+
+// Checkpoint implements engine.ProfileObserver.
+func (s *Segments) Checkpoint(seq uint64) (func(context.Context) error, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq = max(s.seq, seq)
+	c, err := s.commitLocked()
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return s.st.SaveSegments(ctx, c) }, nil
+}
+
+// commitLocked takes everything changed since the last commit into a new
+// one. Versions order commits, so an older one saved again after a newer
+// one changes nothing.
+func (s *Segments) commitLocked() (*store.SegmentCommit, error) {
+	s.version++
+	meta, err := json.Marshal(&s.meta)
+	if err != nil {
+		return nil, fmt.Errorf("segment: encode checkpoint metadata: %w", err)
+	}
+	c := &store.SegmentCommit{Version: s.version, Seq: s.seq, Meta: meta, Changes: s.pending}
+	for id := range s.dirty {
+		row := store.SegmentProfileRow{ID: id, Version: s.version}
+		if p := s.states[id]; p != nil && !p.isEmpty() {
+			if row.Data, err = json.Marshal(p); err != nil {
+				return nil, fmt.Errorf("segment: encode profile %d: %w", id, err)
+			}
+		}
+		c.Profiles = append(c.Profiles, row)
+	}
+	s.pending, s.dirty = nil, map[uint64]bool{}
+	return c, nil
+}
+
+// saveOwn saves what timers changed while no event came, retrying until it
+// succeeds or ctx ends.
+func (s *Segments) saveOwn(ctx context.Context) {
+	s.mu.Lock()
+	if len(s.pending) == 0 && len(s.dirty) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	c, err := s.commitLocked()
+	s.mu.Unlock()
+	if err != nil {
+		s.opts.Log.Error("segment checkpoint cannot be encoded", "err", err)
+		return
+	}
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 10*time.Second) {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		err := s.st.SaveSegments(sctx, c)
+		cancel()
+		if err == nil {
+			return
+		}
+		s.opts.Log.Error("segment checkpoint failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			// The changes are in the next checkpoint the profile stage
+			// takes at shutdown: give them back to it.
+			s.mu.Lock()
+			s.pending = append(c.Changes, s.pending...)
+			for _, p := range c.Profiles {
+				s.dirty[p.ID] = true
+			}
+			s.mu.Unlock()
+			return
+		case <-time.After(wait):
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/store"
+)
+
+// PutDefinition implements store.SegmentStore.
+func (db *DB) PutDefinition(ctx context.Context, d *store.Definition) error {
+	if err := checkDefinition(d); err != nil {
+		return err
+	}
+	kind, id, key := store.CleanText(d.Kind), store.CleanText(d.ID), store.CleanText(d.Key)
+	return db.inTx(ctx, fmt.Sprintf("save %s %q", kind, id), func(tx *sql.Tx) error {
+		var other string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM segment_definitions WHERE kind = ? AND key = ? AND id <> ?`, kind, key, id).Scan(&other)
+		if err == nil {
+			return mosaic.Errorf(mosaic.ECONFLICT, "Another %s has the key %q: choose another key.", strings.ReplaceAll(kind, "_", " "), key)
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO segment_definitions (kind, id, key, data, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (kind, id) DO UPDATE SET key = excluded.key, data = excluded.data, updated_at = excluded.updated_at`,
+			kind, id, key, nonNil(d.Data), micros(d.CreatedAt), micros(d.UpdatedAt))
+		return err
+	})
+}
+
+func checkDefinition(d *store.Definition) error {
+	if d.Kind == "" || d.ID == "" || d.Key == "" {
+		return mosaic.Errorf(mosaic.EINVALID, "A definition needs a kind, an ID and a key.")
+	}
+	return nil
+}
+
+// DeleteDefinition implements store.SegmentStore.
+func (db *DB) DeleteDefinition(ctx context.Context, kind, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM segment_definitions WHERE kind = ? AND id = ?`, store.CleanText(kind), store.CleanText(id))
+	if err != nil {
+		return wrap(ctx, "delete definition", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return mosaic.Errorf(mosaic.ENOTFOUND, "No %s %q.", strings.ReplaceAll(kind, "_", " "), id)
+	}
+	return nil
+}
+
+// Definitions implements store.SegmentStore.
+func (db *DB) Definitions(ctx context.Context, kind string) ([]*store.Definition, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT kind, id, key, data, created_at, updated_at FROM segment_definitions
+		WHERE kind = ? ORDER BY created_at, id`, store.CleanText(kind))
+	if err != nil {
+		return nil, wrap(ctx, "list definitions", err)
+	}
+	defer rows.Close()
+	out := []*store.Definition{}
+	for rows.Next() {
+		d := &store.Definition{}
+		var created, updated int64
+		if err := rows.Scan(&d.Kind, &d.ID, &d.Key, &d.Data, &created, &updated); err != nil {
+			return nil, wrap(ctx, "list definitions", err)
+		}
+		d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+		out = append(out, d)
+	}
+	return out, wrap(ctx, "list definitions", rows.Err())
+}
+
+// SegmentCheckpoint implements store.SegmentStore.
+func (db *DB) SegmentCheckpoint(ctx context.Context) (version, seq uint64, meta []byte, err error) {
+	var v, s int64
+	err = db.read.QueryRowContext(ctx, `SELECT version, seq, meta FROM segment_state WHERE id = 1`).Scan(&v, &s, &meta)
+	if err != nil {
+		return 0, 0, nil, wrap(ctx, "read segment checkpoint", err)
+	}
+	return uint64(v), uint64(s), meta, nil
+}
+
+// LoadSegmentProfiles implements store.SegmentStore.
+func (db *DB) LoadSegmentProfiles(ctx context.Context, fn func(id uint64, data []byte) error) error {
+	var fnErr error
+	err := db.inReadTx(ctx, "load segment profiles", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, data FROM segment_profiles WHERE data IS NOT NULL ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var data []byte
+			if err := rows.Scan(&id, &data); err != nil {
+				return err
+			}
+			if fnErr = fn(uint64(id), data); fnErr != nil {
+				return nil
+			}
+		}
+		return rows.Err()
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
+}
+
+// SaveSegments implements store.SegmentStore.
+func (db *DB) SaveSegments(ctx context.Context, c *store.SegmentCommit) error {
+	if err := store.CheckSegmentCommit(c); err != nil {
+		return err
+	}
+	return db.inTx(ctx, fmt.Sprintf("save segment checkpoint version %d", c.Version), func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE segment_state SET version = ?, seq = ?, meta = ? WHERE id = 1 AND version < ?`,
+			int64(c.Version), int64(c.Seq), c.Meta, int64(c.Version)); err != nil {
+			return err
+		}
+		up, err := tx.PrepareContext(ctx, `INSERT INTO segment_profiles (id, version, data) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET version = excluded.version, data = excluded.data
+			WHERE excluded.version > segment_profiles.version`)
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		for _, p := range c.Profiles {
+			if _, err := up.ExecContext(ctx, int64(p.ID), int64(p.Version), p.Data); err != nil {
+				return err
+			}
+		}
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO audience_changes (id, audience_id, profile_id, entered, at, seq, cause)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, ch := range c.Changes {
+			if _, err := ins.ExecContext(ctx, ch.ID, store.CleanText(ch.AudienceID), int64(ch.ProfileID), ch.Entered,
+				micros(ch.At), int64(ch.Seq), store.CleanText(ch.Cause)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AudienceChanges implements store.SegmentStore.
+func (db *DB) AudienceChanges(ctx context.Context, audienceID string, afterID int64, limit int) ([]store.AudienceChange, error) {
+	q := `SELECT id, audience_id, profile_id, entered, at, seq, cause FROM audience_changes WHERE id > ?`
+	args := []any{afterID}
+	if audienceID != "" {
+		q += ` AND audience_id = ?`
+		args = append(args, store.CleanText(audienceID))
+	}
+	rows, err := db.read.QueryContext(ctx, q+` ORDER BY id LIMIT ?`, append(args, max(limit, 0))...)
+	if err != nil {
+		return nil, wrap(ctx, "read audience changes", err)
+	}
+	defer rows.Close()
+	out := []store.AudienceChange{}
+	for rows.Next() {
+		var ch store.AudienceChange
+		var pid, at, seq int64
+		if err := rows.Scan(&ch.ID, &ch.AudienceID, &pid, &ch.Entered, &at, &seq, &ch.Cause); err != nil {
+			return nil, wrap(ctx, "read audience changes", err)
+		}
+		ch.ProfileID, ch.At, ch.Seq = uint64(pid), fromMicros(at), uint64(seq)
+		out = append(out, ch)
+	}
+	return out, wrap(ctx, "read audience changes", rows.Err())
+}
+
+// AudienceHistory implements store.SegmentStore.
+func (db *DB) AudienceHistory(ctx context.Context, audienceID string, bucket time.Duration, since time.Time) ([]store.HistoryBucket, error) {
+	b := max(bucket.Microseconds(), 1)
+	rows, err := db.read.QueryContext(ctx, `SELECT (at - ((at % ?) + ?) % ?) AS start, SUM(entered), SUM(1 - entered)
+		FROM audience_changes WHERE audience_id = ? AND at >= ? GROUP BY start ORDER BY start`,
+		b, b, b, store.CleanText(audienceID), micros(since))
+	if err != nil {
+		return nil, wrap(ctx, "read audience history", err)
+	}
+	defer rows.Close()
+	out := []store.HistoryBucket{}
+	for rows.Next() {
+		var h store.HistoryBucket
+		var start int64
+		if err := rows.Scan(&start, &h.Entered, &h.Exited); err != nil {
+			return nil, wrap(ctx, "read audience history", err)
+		}
+		h.Start = fromMicros(start)
+		out = append(out, h)
+	}
+	return out, wrap(ctx, "read audience history", rows.Err())
+}
+
+// DeleteAudienceChanges implements store.SegmentStore.
+func (db *DB) DeleteAudienceChanges(ctx context.Context, audienceID string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM audience_changes WHERE audience_id = ?`, store.CleanText(audienceID))
+	return wrap(ctx, "delete audience changes", err)
+}
+
+// TimelineSeqs implements store.SegmentStore.
+func (db *DB) TimelineSeqs(ctx context.Context, names []string, upto uint64, fn func(profileID, seq uint64) error) error {
+	if len(names) == 0 {
+		return nil
+	}
+	args := []any{seqArg(upto)}
+	for _, n := range names {
+		args = append(args, store.CleanText(n))
+	}
+	q := `SELECT profile_id, seq FROM profile_timeline WHERE type = 'track' AND seq <= ? AND name IN (?` +
+		strings.Repeat(", ?", len(names)-1) + `) ORDER BY seq`
+	var fnErr error
+	err := db.inReadTx(ctx, "read timeline positions", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pid, seq int64
+			if err := rows.Scan(&pid, &seq); err != nil {
+				return err
+			}
+			if fnErr = fn(uint64(pid), uint64(seq)); fnErr != nil {
+				return nil
+			}
+		}
+		return rows.Err()
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
+}
