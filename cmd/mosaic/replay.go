@@ -16,10 +16,11 @@ import (
 
 // ReplayCmd rebuilds everything derived from the event log.
 type ReplayCmd struct {
-	Data          string        `help:"The server's data directory." default:"./mosaic-data" placeholder:"DIR"`
-	Postgres      string        `help:"PostgreSQL URL, if the server keeps its database there." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
-	DefaultRegion string        `help:"Region of phone numbers without a country code (as for serve)."`
-	DedupeWindow  time.Duration `help:"How long a messageId is remembered (as for serve)." default:"168h"`
+	Data              string        `help:"The server's data directory." default:"./mosaic-data" placeholder:"DIR"`
+	Postgres          string        `help:"PostgreSQL URL, if the server keeps its database there." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
+	DefaultRegion     string        `help:"Region of phone numbers without a country code (as for serve)."`
+	ProfilePartitions int           `help:"Workers that fold events into profiles in parallel (as for serve). 0: one per CPU." default:"0"`
+	DedupeWindow      time.Duration `help:"How long a messageId is remembered (as for serve)." default:"168h"`
 }
 
 // Run deletes the derived state, replays the whole log through the engine
@@ -42,7 +43,7 @@ func (c *ReplayCmd) Run(g *Globals) error {
 		return fmt.Errorf("delete derived state: %w", err)
 	}
 	e := engine.New(lg, st, engine.Options{Window: c.DedupeWindow})
-	p, err := engine.NewProfiles(e, st, engine.ProfileOptions{Extract: identity.ExtractConfig{DefaultRegion: c.DefaultRegion}})
+	p, err := engine.NewProfiles(e, st, engine.ProfileOptions{Extract: identity.ExtractConfig{DefaultRegion: c.DefaultRegion}, Partitions: c.ProfilePartitions})
 	if err != nil {
 		return err
 	}

@@ -108,8 +108,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Segments = segment.New(m.Store, m.Engine, segment.Options{Log: m.Logger.With("part", "segments")})
 	m.Profiles, err = engine.NewProfiles(m.Engine, m.Store, engine.ProfileOptions{
 		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
-		Append:    m.Log.Append,
-		Observers: []engine.ProfileObserver{m.Segments},
+		Append:     m.Log.Append,
+		Observers:  []engine.ProfileObserver{m.Segments},
+		Partitions: m.Config.ProfilePartitions,
 	})
 	if err != nil {
 		return err
