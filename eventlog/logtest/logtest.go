@@ -110,7 +110,7 @@ func testReadLimits(t *testing.T, l Log) {
 		wantFirstRecord uint64
 	}{
 		{"max records", 0, 3, 0, 3, 1},
-		{"max bytes", 0, 0, 20, 2, 1},            // "record 1" is 8 bytes
+		{"max bytes", 0, 0, 20, 2, 1}, // "record 1" is 8 bytes
 		{"one record larger than max bytes", 5, 0, 1, 1, 6},
 		{"past the end", 10, 5, 0, 0, 0},
 		{"tail", 8, 5, 0, 2, 9},
