@@ -36,6 +36,7 @@ type CLI struct {
 	Profiles ProfilesCmd `cmd:"" help:"Split profiles of a running server."`
 	Identity IdentityCmd `cmd:"" help:"Show or change the identity rules of a running server."`
 	Replay   ReplayCmd   `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
+	Migrate  MigrateCmd  `cmd:"" help:"Copy an embedded installation (event log and configuration) into PostgreSQL."`
 	Token    TokenCmd    `cmd:"" help:"Manage the admin token."`
 	Version  VersionCmd  `cmd:"" help:"Print the version and commit."`
 }
