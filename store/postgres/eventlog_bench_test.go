@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 )
 
@@ -33,10 +34,9 @@ func BenchmarkLogAppend(b *testing.B) {
 				b.SetBytes(750)
 				b.ResetTimer()
 				b.SetParallelism(8) // 16 callers on 2 cores
-				var next int
+				var next atomic.Int64
 				b.RunParallel(func(pb *testing.PB) {
-					next++
-					l := logs[next%len(logs)]
+					l := logs[next.Add(1)%int64(len(logs))]
 					for {
 						n := 0
 						for n < len(batch) && pb.Next() {
