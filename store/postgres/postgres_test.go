@@ -365,6 +365,14 @@ var distributionKeys = map[string]string{
 	"profile_timeline":   "profile_id",
 	"trait_history":      "profile_id",
 	"identity_decisions": "profile_id",
+	// The event log is one sequence with one serial point: it stays on the
+	// coordinator, partitioned by time (docs/scaling.md).
+	"event_log":            "",
+	"event_log_head":       "", // one row
+	"event_log_partitions": "",
+	// Coordination of the nodes: small reference tables.
+	"leases":        "",
+	"cluster_nodes": "",
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {
