@@ -60,6 +60,8 @@ type Options struct {
 	Violations ViolationSummaries
 	// Destinations serves the destination routes; nil answers them 503.
 	Destinations Destinations
+	// Cluster serves GET /api/v1/cluster; nil answers it 503.
+	Cluster Cluster
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
 }
@@ -101,6 +103,7 @@ func (s *Server) routes() {
 	s.identityRoutes()
 	s.destinationRoutes()
 	s.audienceRoutes()
+	s.clusterRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

@@ -37,6 +37,7 @@ type CLI struct {
 	Identity     IdentityCmd     `cmd:"" help:"Show or change the identity rules of a running server."`
 	Audiences    AudiencesCmd    `cmd:"" help:"Manage audiences and computed traits of a running server."`
 	Destinations DestinationsCmd `cmd:"" help:"Manage the destinations of a running server: webhooks, file exports, Kafka."`
+	Migrate      MigrateCmd      `cmd:"" help:"Copy an embedded installation (event log and configuration) into PostgreSQL."`
 	Replay       ReplayCmd       `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
 	Token        TokenCmd        `cmd:"" help:"Manage the admin token."`
 	Version      VersionCmd      `cmd:"" help:"Print the version and commit."`

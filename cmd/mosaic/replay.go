@@ -12,6 +12,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
+	"github.com/mosaic-cdp/mosaic/store/postgres"
 )
 
 // ReplayCmd rebuilds everything derived from the event log.
@@ -34,9 +35,14 @@ func (c *ReplayCmd) Run(g *Globals) error {
 		return err
 	}
 	defer st.Close()
-	lg, err := eventlog.Open(filepath.Join(c.Data, "log"), eventlog.DefaultOptions())
+	var lg eventLog
+	if pg, ok := st.(*postgres.DB); ok {
+		lg, err = pg.OpenLog(ctx, postgres.LogOptions{})
+	} else {
+		lg, err = eventlog.Open(filepath.Join(c.Data, "log"), eventlog.DefaultOptions())
+	}
 	if err != nil {
-		return fmt.Errorf("open the event log (stop the server first; replay needs the log to itself): %w", err)
+		return fmt.Errorf("open the event log (stop the servers first; replay needs the log to itself): %w", err)
 	}
 	defer lg.Close()
 	if err := st.ResetDerived(ctx); err != nil {

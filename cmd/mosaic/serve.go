@@ -18,7 +18,10 @@ import (
 // environment variable MOSAIC_<NAME> and a key of the JSON config file.
 type ServeCmd struct {
 	Data              string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
-	Postgres          string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database there instead of in the data directory. The event log stays in the data directory." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
+	Postgres          string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database and the event log there instead of in the data directory. Several servers with the same URL form one installation (see docs/scaling.md)." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
+	NodeID            string        `help:"Name of this node in a PostgreSQL installation of several nodes, unique among them. Default: the host name and a random suffix."`
+	AdvertiseURL      string        `help:"URL at which the other nodes reach this node's HTTP server, to forward admin API reads to the node running the sequential stages. Default: http:// and --addr." placeholder:"URL"`
+	LeaseTime         time.Duration `help:"With PostgreSQL: how long the node running the sequential stages keeps them without renewing its lease; when it dies another node takes over within about 4/3 of this." default:"6s"`
 	Addr              string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
 	AdminToken        string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
 	PublicURL         string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
@@ -67,6 +70,9 @@ func (c *ServeCmd) Validate() error {
 	}
 	if c.DeliveryRetry <= 0 {
 		errs = append(errs, fmt.Errorf("--delivery-retry must be positive, not %s", c.DeliveryRetry))
+	}
+	if c.LeaseTime < 300*time.Millisecond {
+		errs = append(errs, fmt.Errorf("--lease-time must be at least 300ms, not %s", c.LeaseTime))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive, not %s", c.ShutdownTimeout))

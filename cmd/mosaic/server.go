@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,10 +25,10 @@ import (
 	"github.com/mosaic-cdp/mosaic/ajs"
 	"github.com/mosaic-cdp/mosaic/api"
 	"github.com/mosaic-cdp/mosaic/clean"
+	"github.com/mosaic-cdp/mosaic/cluster"
 	"github.com/mosaic-cdp/mosaic/collect"
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
-	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/imports"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/segment"
@@ -44,18 +45,28 @@ type Main struct {
 	stderr io.Writer
 
 	Store    store.Store
-	Log      *eventlog.Log
-	Engine   *engine.Engine
-	Profiles *engine.Profiles
-	Activate *activate.Service
-	Segments *segment.Segments
+	Log      eventLog
+	Engine   *engine.Engine    // of the latest term of the stages
+	Profiles *engine.Profiles  // of the latest term of the stages
+	Activate *activate.Service // of the latest term of the stages
+	Segments *segment.Segments // of the latest term of the stages
 
 	registry   *prometheus.Registry
 	listener   net.Listener
 	httpServer *http.Server
-	engineStop context.CancelFunc
-	engineDone chan error // one result per stage
 	closeOnce  sync.Once
+
+	// The sequential stages run in terms (see stages.go); with PostgreSQL
+	// a term lasts while this node holds their lease.
+	term      atomic.Pointer[term]
+	adminOpts api.Options
+	baseAdmin *api.Server // the admin routes that need no stages
+	pg        *postgres.DB
+	node      *cluster.Node
+	nodeID    string
+	nodeStop  context.CancelFunc
+	nodeDone  chan struct{}
+	leader    leaderCache
 }
 
 // NewMain returns a Main for the configuration; Open starts it.
@@ -91,45 +102,26 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.registry = prometheus.NewRegistry()
-	logOpts := eventlog.DefaultOptions()
-	logOpts.Logger = m.Logger.With("part", "eventlog")
-	logOpts.OnCommit = commitMetrics(m.registry)
-	if m.Log, err = eventlog.Open(filepath.Join(m.Config.Data, "log"), logOpts); err != nil {
-		return fmt.Errorf("open event log in %s: %w", m.Config.Data, err)
+	if m.Log, err = m.openLog(ctx); err != nil {
+		return err
 	}
 	tokenHash, err := adminTokenHash(ctx, m.Store, m.Config.AdminToken, m.stderr)
 	if err != nil {
 		return err
 	}
 	registerLogMetrics(m.registry, m.Log)
-	m.Engine = engine.New(m.Log, m.Store, engine.Options{
-		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: m.registry,
-	})
-	m.Segments = segment.New(m.Store, m.Engine, segment.Options{Log: m.Logger.With("part", "segments")})
-	m.Profiles, err = engine.NewProfiles(m.Engine, m.Store, engine.ProfileOptions{
-		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
-		Append:     m.Log.Append,
-		Observers:  []engine.ProfileObserver{m.Segments},
-		Partitions: m.Config.ProfilePartitions,
-	})
-	if err != nil {
-		return err
-	}
-	var forward *activate.Forwarder
-	m.Activate, forward = m.openActivation()
-	m.Segments.Attach(m.Profiles)
-	engineCtx, stop := context.WithCancel(context.Background())
-	m.engineStop, m.engineDone = stop, make(chan error, 5)
-	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
-	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
-	go func() { m.engineDone <- m.Segments.Run(engineCtx) }()
-	go func() { m.engineDone <- m.Activate.Run(engineCtx) }()
-	go func() { m.engineDone <- forward.Run(engineCtx) }()
 	h, err := m.handler(tokenHash)
 	if err != nil {
 		return err
 	}
-	return m.serve(h)
+	if err := m.listen(); err != nil {
+		return err
+	}
+	if err := m.startStages(ctx); err != nil {
+		return err
+	}
+	m.serve(h)
+	return nil
 }
 
 // openStore opens PostgreSQL if configured, else the embedded SQLite
@@ -171,17 +163,19 @@ func commitMetrics(reg prometheus.Registerer) func(records, bytes int, took time
 	}
 }
 
-func registerLogMetrics(reg prometheus.Registerer, log *eventlog.Log) {
+func registerLogMetrics(reg prometheus.Registerer, log eventLog) {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "mosaic_eventlog_bytes", Help: "Size of the event log on disk.",
-		}, func() float64 { return float64(log.Size()) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "mosaic_eventlog_last_seq", Help: "Sequence number of the newest durable event.",
 		}, func() float64 { return float64(log.LastSeq()) }),
 	)
+	if sized, ok := log.(interface{ Size() int64 }); ok {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "mosaic_eventlog_bytes", Help: "Size of the event log on disk.",
+		}, func() float64 { return float64(sized.Size()) }))
+	}
 }
 
 func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
@@ -199,11 +193,13 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	admin := api.New(m.Store, m.Engine, api.Options{
-		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, Identity: m.Profiles, EventReader: m.Engine, Destinations: m.Activate, Segments: m.Segments,
+	m.adminOpts = api.Options{
+		Log: m.Logger.With("part", "api"), TokenHash: tokenHash,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
-		Imports:       importer, Quality: cleaner, Violations: violations,
-	})
+		Imports:       importer, Quality: cleaner, Violations: violations, Cluster: m,
+	}
+	admin := api.New(m.Store, nil, m.adminOpts)
+	m.baseAdmin = admin
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
 
 	mux := http.NewServeMux()
@@ -211,7 +207,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	mux.Handle("/v1/projects/", browser)
 	mux.Handle("/analytics.js/", browser)
 	mux.Handle("/analytics-next/", browser)
-	mux.Handle("/api/v1/", admin)
+	mux.HandleFunc("/api/v1/", m.serveAdmin)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -247,12 +243,19 @@ func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
 	respond.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-func (m *Main) serve(h http.Handler) error {
+// listen opens the listener, before the stages start, so that a node
+// knows the URL it reports to the cluster.
+func (m *Main) listen() error {
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server running there? change --addr)", m.Config.Addr, err)
 	}
 	m.listener = ln
+	return nil
+}
+
+func (m *Main) serve(h http.Handler) {
+	ln := m.listener
 	m.httpServer = &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -266,7 +269,6 @@ func (m *Main) serve(h http.Handler) error {
 			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
-	return nil
 }
 
 // URL is the base URL the server listens on.
@@ -284,13 +286,8 @@ func (m *Main) Close(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("finish in-flight requests: %w", err))
 			}
 		}
-		if m.engineStop != nil {
-			m.engineStop()
-			for range cap(m.engineDone) {
-				if err := <-m.engineDone; err != nil {
-					errs = append(errs, fmt.Errorf("stop engine: %w", err))
-				}
-			}
+		if err := m.stopStages(); err != nil {
+			errs = append(errs, fmt.Errorf("stop engine: %w", err))
 		}
 		if m.Log != nil {
 			if err := m.Log.Close(); err != nil {

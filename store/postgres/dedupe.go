@@ -46,6 +46,9 @@ func (db *DB) DedupeCheckpoint(ctx context.Context, keptSince time.Time) (uint64
 // at once still counts once; the writes then go in one round trip.
 func (db *DB) SaveDedupe(ctx context.Context, c *store.DedupeCommit) error {
 	return db.inTx(ctx, fmt.Sprintf("save dedupe checkpoint at %d", c.Seq), pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if err := db.checkFence(ctx, tx); err != nil {
+			return err
+		}
 		stored, err := dedupeSeq(ctx, tx, "FOR UPDATE")
 		if err != nil {
 			return err

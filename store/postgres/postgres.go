@@ -54,8 +54,9 @@ func (o Options) withDefaults() Options {
 // DB is the PostgreSQL store. It implements store.Store and is safe for
 // concurrent use.
 type DB struct {
-	pool *pgxpool.Pool
-	now  func() time.Time
+	pool  *pgxpool.Pool
+	now   func() time.Time
+	fence *fence // see Fenced; nil writes unchecked
 }
 
 var _ store.Store = (*DB)(nil)

@@ -386,6 +386,14 @@ var distributionKeys = map[string]string{
 	"segment_state":       "", // one row
 	"segment_profiles":    "id",
 	"audience_changes":    "id",
+	// The event log is one sequence with one serial point: it stays on the
+	// coordinator, partitioned by time (docs/scaling.md).
+	"event_log":            "",
+	"event_log_head":       "", // one row
+	"event_log_partitions": "",
+	// Coordination of the nodes: small reference tables.
+	"leases":        "",
+	"cluster_nodes": "",
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {

@@ -52,6 +52,9 @@ func (db *DB) SaveProfiles(ctx context.Context, c *store.ProfileCommit) error {
 		return err
 	}
 	return db.inTx(ctx, fmt.Sprintf("save profile checkpoint at %d", c.Seq), pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if err := db.checkFence(ctx, tx); err != nil {
+			return err
+		}
 		var stored int64
 		err := tx.QueryRow(ctx, `SELECT seq FROM profile_state WHERE id = 1 FOR UPDATE`).Scan(&stored)
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -125,6 +125,10 @@ func makeSeed(base string, admin *pgxpool.Pool) error {
 	for _, seq := range seqs {
 		fmt.Fprintf(&b, "SELECT setval('%s.%s', last_value, is_called) FROM %s.%s;\n", resetTarget, seq, seed, seq)
 	}
+	// The event log's partitions are tables of their own, made as the log
+	// is used: the seed has none, so a reset drops them.
+	fmt.Fprintf(&b, `DO $$DECLARE r record; BEGIN FOR r IN SELECT i.inhrelid::regclass AS t FROM pg_inherits i
+		WHERE i.inhparent = '%s.event_log'::regclass LOOP EXECUTE 'DROP TABLE ' || r.t; END LOOP; END$$;`+"\n", resetTarget)
 	b.WriteString("COMMIT;\n")
 	recycled.reset = b.String()
 	return nil

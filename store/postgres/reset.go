@@ -14,6 +14,9 @@ import (
 // them in this order cannot deadlock.
 func (db *DB) ResetDerived(ctx context.Context) error {
 	return db.inTx(ctx, "reset the state derived from the event log", pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if err := db.checkFence(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := dedupeSeq(ctx, tx, "FOR UPDATE"); err != nil {
 			return err
 		}
