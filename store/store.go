@@ -33,6 +33,7 @@ import (
 // are safe for concurrent use.
 type Store interface {
 	ProfileStore
+	SchemaStore
 
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
 	// must be set by the caller; EINVALID if the ID or write key is empty.
@@ -101,8 +102,9 @@ type Store interface {
 	// (position, key chunks, duplicates, stored/duplicate counters — but NOT
 	// the rejected counters or the quarantine, which are not in the log), and
 	// the profile stage's state (position, graph snapshot, profiles, timeline,
-	// trait history, identity decisions). Sources, settings and the quarantine
-	// stay. Atomic: all or nothing.
+	// trait history, identity decisions), and the schema stage's (position,
+	// fields). Sources, settings, the quarantine and the violation counts
+	// (found by collect, not in the log) stay. Atomic: all or nothing.
 	ResetDerived(ctx context.Context) error
 
 	// Ping reports whether the store can be written.

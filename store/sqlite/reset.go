@@ -19,6 +19,8 @@ var resetStatements = []string{
 	`DELETE FROM profile_timeline`,
 	`DELETE FROM trait_history`,
 	`DELETE FROM identity_decisions`,
+	`UPDATE schema_state SET seq = 0 WHERE id = 1`,
+	`DELETE FROM schema_fields`,
 }
 
 // ResetDerived implements store.Store, in one transaction: the write lock,
