@@ -56,6 +56,8 @@ type Options struct {
 	// summarises what broke the plans. Nil answers their routes 503.
 	Quality    Quality
 	Violations ViolationSummaries
+	// Schema serves the schema overview and plan drafts; nil answers them 503.
+	Schema Schema
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
 }
@@ -95,6 +97,7 @@ func (s *Server) routes() {
 	s.profileRoutes()
 	s.importRoutes()
 	s.identityRoutes()
+	s.schemaRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

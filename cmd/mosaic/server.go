@@ -29,6 +29,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/imports"
 	"github.com/mosaic-cdp/mosaic/respond"
+	"github.com/mosaic-cdp/mosaic/schema"
 	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
 	"github.com/mosaic-cdp/mosaic/store/sqlite"
@@ -45,6 +46,9 @@ type Main struct {
 	Log      *eventlog.Log
 	Engine   *engine.Engine
 	Profiles *engine.Profiles
+	Schema   *schema.Stage
+
+	violations *clean.Violations
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -108,10 +112,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	m.Schema = schema.New(m.Engine, m.Store, schema.Options{Log: m.Logger.With("part", "schema")})
+	m.violations = &clean.Violations{Store: m.Store, Log: m.Logger.With("part", "clean")}
 	engineCtx, stop := context.WithCancel(context.Background())
-	m.engineStop, m.engineDone = stop, make(chan error, 2)
+	m.engineStop, m.engineDone = stop, make(chan error, 4)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
+	go func() { m.engineDone <- m.Schema.Run(engineCtx) }()
+	go func() { m.engineDone <- m.violations.Run(engineCtx, 2*time.Second) }()
 	h, err := m.handler(tokenHash)
 	if err != nil {
 		return err
@@ -176,9 +184,8 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	copts := collect.DefaultOptions()
 	copts.Log, copts.Registerer, copts.MaxInFlight = m.Logger.With("part", "collect"), m.registry, m.Config.MaxInFlight
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
-	violations := &clean.Violations{}
 	cleaner := clean.New(clean.Options{DefaultRegion: m.Config.DefaultRegion, Settings: m.Store,
-		Log: m.Logger.With("part", "clean"), Violations: violations})
+		Log: m.Logger.With("part", "clean"), Violations: m.violations})
 	copts.Cleaner = cleaner
 	tracking := collect.NewHandler(m.Log, sources, m.Store, copts)
 	importer, err := imports.NewManager(tracking, m.Store, imports.Options{
@@ -189,7 +196,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	admin := api.New(m.Store, m.Engine, api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, Identity: m.Profiles, EventReader: m.Engine,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
-		Imports:       importer, Quality: cleaner, Violations: violations,
+		Imports:       importer, Quality: cleaner, Violations: m.violations, Schema: m.Schema,
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
 
