@@ -78,6 +78,14 @@ func formatPhone(v, region string) string {
 	if strings.HasPrefix(v, "00") { // the international prefix of most of Europe
 		v = "+" + v[2:]
 	}
+	if e := fastE164(v, region); e != "" {
+		return e
+	}
+	return parsePhone(v, region)
+}
+
+// parsePhone is the full parser, for any form libphonenumber reads.
+func parsePhone(v, region string) string {
 	num, err := phonenumbers.Parse(v, strings.ToUpper(region))
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return ""
