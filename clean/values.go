@@ -49,7 +49,6 @@ func Email(v string) (string, bool) {
 // lower-casing and width folding first), then checks it as a host name.
 var idnaProfile = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.BidiRule())
 
-
 // phoneCacheSize bounds each region's cache; when full it starts again.
 const phoneCacheSize = 8192
 
