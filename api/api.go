@@ -62,6 +62,8 @@ type Options struct {
 	Destinations Destinations
 	// Cluster serves GET /api/v1/cluster; nil answers it 503.
 	Cluster Cluster
+	// Schema serves the schema overview and plan drafts; nil answers them 503.
+	Schema Schema
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
 }
@@ -104,6 +106,7 @@ func (s *Server) routes() {
 	s.destinationRoutes()
 	s.audienceRoutes()
 	s.clusterRoutes()
+	s.schemaRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

@@ -38,7 +38,7 @@ type Quality interface {
 
 // ViolationSummaries summarises tracking-plan violations (*clean.Violations).
 type ViolationSummaries interface {
-	Summary(sourceID string) ([]clean.ViolationSummary, []string)
+	Summary(ctx context.Context, sourceID string) ([]clean.ViolationSummary, []string, error)
 }
 
 func (s *Server) importRoutes() {
@@ -354,6 +354,10 @@ func (s *Server) getViolations(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	rows, unplanned := s.opts.Violations.Summary(src.ID)
+	rows, unplanned, err := s.opts.Violations.Summary(r.Context(), src.ID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	respond.JSON(w, http.StatusOK, map[string]any{"violations": rows, "unplanned_events": unplanned})
 }

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -283,88 +281,4 @@ func leafViolation(event string, e *jsonschema.ValidationError) Violation {
 		kw = "required"
 	}
 	return Violation{Event: event, Property: path, Keyword: kw, Message: e.ErrorKind.LocalizedString(printer)}
-}
-
-// Violations aggregates violations in memory per source, event, property
-// and keyword, with a count, first and last time and one example. It
-// implements ViolationRecorder.
-type Violations struct {
-	Now func() time.Time
-
-	mu   sync.Mutex
-	agg  map[string]map[violationKey]*ViolationSummary
-	size int
-}
-
-type violationKey struct{ event, property, keyword string }
-
-// ViolationSummary is one row of GET /api/v1/sources/{id}/violations.
-type ViolationSummary struct {
-	Event     string          `json:"event"`
-	Property  string          `json:"property,omitempty"`
-	Keyword   string          `json:"keyword"`
-	Message   string          `json:"message"`
-	Count     int64           `json:"count"`
-	FirstSeen time.Time       `json:"first_seen"`
-	LastSeen  time.Time       `json:"last_seen"`
-	Example   json.RawMessage `json:"example,omitempty"`
-}
-
-// maxViolationRows bounds the memory the summaries take.
-const maxViolationRows = 100000
-
-// RecordViolations adds vs, found in the message example, to the counts.
-func (a *Violations) RecordViolations(sourceID string, example []byte, vs []Violation) {
-	now := time.Now()
-	if a.Now != nil {
-		now = a.Now()
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.agg == nil {
-		a.agg = make(map[string]map[violationKey]*ViolationSummary)
-	}
-	m := a.agg[sourceID]
-	if m == nil {
-		m = make(map[violationKey]*ViolationSummary)
-		a.agg[sourceID] = m
-	}
-	for _, v := range vs {
-		k := violationKey{v.Event, v.Property, v.Keyword}
-		s := m[k]
-		if s == nil {
-			if a.size >= maxViolationRows {
-				continue
-			}
-			a.size++
-			s = &ViolationSummary{Event: v.Event, Property: v.Property, Keyword: v.Keyword, FirstSeen: now,
-				Example: json.RawMessage(bytes.Clone(example))}
-			m[k] = s
-		}
-		s.Count++
-		s.Message, s.LastSeen = v.Message, now
-	}
-}
-
-// Summary returns a source's violations by event and property, most
-// frequent first, and the unplanned event names.
-func (a *Violations) Summary(sourceID string) (rows []ViolationSummary, unplanned []string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	rows = []ViolationSummary{}
-	unplanned = []string{}
-	for _, s := range a.agg[sourceID] {
-		rows = append(rows, *s)
-		if s.Keyword == "unplanned" {
-			unplanned = append(unplanned, s.Event)
-		}
-	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].Count != rows[j].Count {
-			return rows[i].Count > rows[j].Count
-		}
-		return rows[i].Event+rows[i].Property < rows[j].Event+rows[j].Property
-	})
-	sort.Strings(unplanned)
-	return rows, unplanned
 }

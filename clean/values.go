@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/net/idna"
 )
 
 // Email trims and lower-cases an address and checks its syntax loosely:
@@ -29,8 +30,24 @@ func Email(v string) (string, bool) {
 	if dot := strings.IndexByte(domain, '.'); dot <= 0 || domain[len(domain)-1] == '.' || strings.Contains(domain, "..") {
 		return v, false
 	}
-	return strings.ToLower(v), true
+	local := strings.ToLower(v[:at])
+	if isASCII(domain) {
+		return local + "@" + strings.ToLower(domain), true
+	}
+	// An internationalised domain (bücher.example) goes to its ASCII form
+	// (xn--bcher-kva.example), the one mail servers and other systems'
+	// exports use, so both spellings are one identifier. The local part
+	// stays as written: only the domain has an ASCII form.
+	ascii, err := idnaProfile.ToASCII(domain)
+	if err != nil {
+		return v, false
+	}
+	return local + "@" + ascii, true
 }
+
+// idnaProfile maps a domain as browsers and mail clients do (UTS #46:
+// lower-casing and width folding first), then checks it as a host name.
+var idnaProfile = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.BidiRule())
 
 // phoneCacheSize bounds each region's cache; when full it starts again.
 const phoneCacheSize = 8192
@@ -78,6 +95,14 @@ func formatPhone(v, region string) string {
 	if strings.HasPrefix(v, "00") { // the international prefix of most of Europe
 		v = "+" + v[2:]
 	}
+	if e := fastE164(v, region); e != "" {
+		return e
+	}
+	return parsePhone(v, region)
+}
+
+// parsePhone is the full parser, for any form libphonenumber reads.
+func parsePhone(v, region string) string {
 	num, err := phonenumbers.Parse(v, strings.ToUpper(region))
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return ""

@@ -17,6 +17,12 @@ func TestEmail(t *testing.T) {
 		{"a@@b.nl", "a@@b.nl", false},
 		{"a b@c.nl", "a b@c.nl", false},
 		{"a@b..nl", "a@b..nl", false},
+		// Internationalised domains to their ASCII form; the local part kept.
+		{"Jürgen@Bücher.DE", "jürgen@xn--bcher-kva.de", true},
+		{" info@münchen.de ", "info@xn--mnchen-3ya.de", true},
+		{"kees@ＶＯＯＲＢＥＥＬＤ.nl", "kees@voorbeeld.nl", true}, // full-width letters folded
+		{"a@xn--bcher-kva.de", "a@xn--bcher-kva.de", true},
+		{"a@bü\u200dcher.de", "a@bü\u200dcher.de", false}, // a joiner where none may be
 	} {
 		if got, ok := Email(c.in); got != c.want || ok != c.ok {
 			t.Errorf("Email(%q) = %q, %v, want %q, %v", c.in, got, ok, c.want, c.ok)
@@ -146,7 +152,11 @@ func FuzzNormalisers(f *testing.F) {
 	}
 	var p Phones
 	f.Fuzz(func(t *testing.T, s string) {
-		Email(s)
+		if e, ok := Email(s); ok {
+			if again, ok2 := Email(e); !ok2 || again != e {
+				t.Errorf("Email(Email(%q)) = %q, %v, want %q: cleaning twice must change nothing", s, again, ok2, e)
+			}
+		}
 		p.Format(s, "NL")
 		Country(s)
 		Number(s)

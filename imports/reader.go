@@ -257,6 +257,10 @@ func (j *jsonlReader) next() (record, int, error) {
 		if err := dec.Decode(&j.row.obj); err != nil || j.row.obj == nil {
 			return nil, j.line, &rowError{line: j.line, raw: j.row.raw, reason: "the line is not a JSON object"}
 		}
+		if dec.InputOffset() != int64(len(b)) { // b is trimmed: anything left is more than one object
+			return nil, j.line, &rowError{line: j.line, raw: j.row.raw,
+				reason: "the line holds more than one JSON object; JSON Lines has one object per line"}
+		}
 		return &j.row, j.line, nil
 	}
 	if err := j.sc.Err(); err != nil {

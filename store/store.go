@@ -35,6 +35,7 @@ type Store interface {
 	ProfileStore
 	OutboxStore
 	SegmentStore
+	SchemaStore
 
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
 	// must be set by the caller; EINVALID if the ID or write key is empty.
@@ -103,9 +104,11 @@ type Store interface {
 	// (position, key chunks, duplicates, stored/duplicate counters — but NOT
 	// the rejected counters or the quarantine, which are not in the log), and
 	// the profile stage's state (position, graph snapshot, profiles, timeline,
-	// trait history, identity decisions) and the segment engine's (position,
-	// profile states, audience changes). Sources, settings, the quarantine
-	// and segment definitions stay. Atomic: all or nothing.
+	// trait history, identity decisions), the segment engine's (position,
+	// profile states, audience changes) and the schema stage's (position,
+	// fields). Sources, settings, the quarantine, segment definitions and
+	// the violation counts (found by collect, not in the log) stay. Atomic:
+	// all or nothing.
 	ResetDerived(ctx context.Context) error
 
 	// Ping reports whether the store can be written.

@@ -31,6 +31,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/imports"
 	"github.com/mosaic-cdp/mosaic/respond"
+	"github.com/mosaic-cdp/mosaic/schema"
 	"github.com/mosaic-cdp/mosaic/segment"
 	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
@@ -50,6 +51,11 @@ type Main struct {
 	Profiles *engine.Profiles  // of the latest term of the stages
 	Activate *activate.Service // of the latest term of the stages
 	Segments *segment.Segments // of the latest term of the stages
+	Schema   *schema.Stage     // of the latest term of the stages
+
+	violations *clean.Violations
+	bgStop     context.CancelFunc // node-level background work (violation counts)
+	bgDone     chan error
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -110,6 +116,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	registerLogMetrics(m.registry, m.Log)
+	m.violations = &clean.Violations{Store: m.Store, Log: m.Logger.With("part", "clean")}
+	bgCtx, bgStop := context.WithCancel(context.Background())
+	m.bgStop, m.bgDone = bgStop, make(chan error, 1)
+	go func() { m.bgDone <- m.violations.Run(bgCtx, 2*time.Second) }()
 	h, err := m.handler(tokenHash)
 	if err != nil {
 		return err
@@ -183,9 +193,8 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	copts := collect.DefaultOptions()
 	copts.Log, copts.Registerer, copts.MaxInFlight = m.Logger.With("part", "collect"), m.registry, m.Config.MaxInFlight
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
-	violations := &clean.Violations{}
 	cleaner := clean.New(clean.Options{DefaultRegion: m.Config.DefaultRegion, Settings: m.Store,
-		Log: m.Logger.With("part", "clean"), Violations: violations})
+		Log: m.Logger.With("part", "clean"), Violations: m.violations})
 	copts.Cleaner = cleaner
 	tracking := collect.NewHandler(m.Log, sources, m.Store, copts)
 	importer, err := imports.NewManager(tracking, m.Store, imports.Options{
@@ -196,7 +205,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	m.adminOpts = api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
-		Imports:       importer, Quality: cleaner, Violations: violations, Cluster: m,
+		Imports:       importer, Quality: cleaner, Violations: m.violations, Cluster: m,
 	}
 	admin := api.New(m.Store, nil, m.adminOpts)
 	m.baseAdmin = admin
@@ -288,6 +297,12 @@ func (m *Main) Close(ctx context.Context) error {
 		}
 		if err := m.stopStages(); err != nil {
 			errs = append(errs, fmt.Errorf("stop engine: %w", err))
+		}
+		if m.bgStop != nil {
+			m.bgStop()
+			if err := <-m.bgDone; err != nil {
+				errs = append(errs, fmt.Errorf("save violation counts: %w", err))
+			}
 		}
 		if m.Log != nil {
 			if err := m.Log.Close(); err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/respond"
+	"github.com/mosaic-cdp/mosaic/schema"
 	"github.com/mosaic-cdp/mosaic/segment"
 	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
@@ -50,6 +51,7 @@ type term struct {
 	profiles *engine.Profiles
 	segments *segment.Segments
 	activate *activate.Service
+	schema   *schema.Stage
 	admin    *api.Server
 	metrics  *termMetrics
 	stop     context.CancelFunc
@@ -150,14 +152,15 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 	t.segments.Attach(t.profiles)
 	var forward *activate.Forwarder
 	t.activate, forward = m.openActivation(st, t.engine, t.profiles)
+	t.schema = schema.New(t.engine, st, schema.Options{Log: m.Logger.With("part", "schema")})
 	opts := m.adminOpts
 	opts.Profiles, opts.Identity, opts.EventReader = t.profiles, t.profiles, t.engine
-	opts.Destinations, opts.Segments = t.activate, t.segments
+	opts.Destinations, opts.Segments, opts.Schema = t.activate, t.segments, t.schema
 	t.admin = api.New(st, t.engine, opts)
-	m.Engine, m.Profiles, m.Activate, m.Segments = t.engine, t.profiles, t.activate, t.segments
+	m.Engine, m.Profiles, m.Activate, m.Segments, m.Schema = t.engine, t.profiles, t.activate, t.segments, t.schema
 	ctx, stop := context.WithCancel(context.Background())
 	t.stop = stop
-	runs := []func(context.Context) error{t.engine.Run, t.profiles.Run, t.segments.Run, t.activate.Run, forward.Run}
+	runs := []func(context.Context) error{t.engine.Run, t.profiles.Run, t.segments.Run, t.activate.Run, forward.Run, t.schema.Run}
 	t.done = make(chan error, len(runs))
 	for _, run := range runs {
 		go func() {

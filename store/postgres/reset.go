@@ -53,5 +53,7 @@ func resetBatch() *pgx.Batch {
 	b.Queue(`UPDATE segment_state SET version = 0, seq = 0, meta = NULL WHERE id = 1`)
 	b.Queue(`DELETE FROM segment_profiles`)
 	b.Queue(`DELETE FROM audience_changes`)
+	b.Queue(`UPDATE schema_state SET seq = 0 WHERE id = 1`)
+	b.Queue(`DELETE FROM schema_fields`)
 	return b
 }

@@ -22,6 +22,8 @@ var resetStatements = []string{
 	`UPDATE segment_state SET version = 0, seq = 0, meta = NULL WHERE id = 1`,
 	`DELETE FROM segment_profiles`,
 	`DELETE FROM audience_changes`,
+	`UPDATE schema_state SET seq = 0 WHERE id = 1`,
+	`DELETE FROM schema_fields`,
 }
 
 // ResetDerived implements store.Store, in one transaction: the write lock,

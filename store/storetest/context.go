@@ -45,6 +45,18 @@ func (s suite) canceled(t *testing.T) {
 			return st.SaveDedupe(ctx, &store.DedupeCommit{Seq: 9, Counts: map[string]store.Increment{"src_web": {Stored: 1}}})
 		}},
 		{"Duplicates", func(ctx context.Context, st store.Store) error { _, err := st.Duplicates(ctx, 0, 10); return err }},
+		{"SchemaPosition", func(ctx context.Context, st store.Store) error { _, err := st.SchemaPosition(ctx); return err }},
+		{"SaveSchema", func(ctx context.Context, st store.Store) error {
+			return st.SaveSchema(ctx, &store.SchemaCommit{Seq: 9, Fields: []store.SchemaField{{SourceID: "src_web", Kind: store.SchemaEvent, Event: "x", Count: 1}}})
+		}},
+		{"SchemaFields", func(ctx context.Context, st store.Store) error {
+			_, err := st.SchemaFields(ctx, store.SchemaQuery{Limit: 10})
+			return err
+		}},
+		{"AddViolations", func(ctx context.Context, st store.Store) error {
+			return st.AddViolations(ctx, []store.ViolationCount{{SourceID: "src_web", Event: "x", Keyword: "unplanned", Count: 1}})
+		}},
+		{"Violations", func(ctx context.Context, st store.Store) error { _, err := st.Violations(ctx, "src_web"); return err }},
 		{"ResetDerived", func(ctx context.Context, st store.Store) error { return st.ResetDerived(ctx) }},
 		{"Ping", func(ctx context.Context, st store.Store) error { return st.Ping(ctx) }},
 	}
