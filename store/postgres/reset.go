@@ -47,5 +47,7 @@ func resetBatch() *pgx.Batch {
 	b.Queue(`DELETE FROM profile_timeline`)
 	b.Queue(`DELETE FROM trait_history`)
 	b.Queue(`DELETE FROM identity_decisions`)
+	b.Queue(`UPDATE predict_state SET seq = 0 WHERE id = 1`)
+	b.Queue(`DELETE FROM predict_activity`)
 	return b
 }

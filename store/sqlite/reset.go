@@ -19,6 +19,7 @@ var resetStatements = []string{
 	`DELETE FROM profile_timeline`,
 	`DELETE FROM trait_history`,
 	`DELETE FROM identity_decisions`,
+	`UPDATE predict_state SET seq = 0 WHERE id = 1`, `DELETE FROM predict_activity`,
 }
 
 // ResetDerived implements store.Store, in one transaction: the write lock,
