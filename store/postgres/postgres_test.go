@@ -365,6 +365,11 @@ var distributionKeys = map[string]string{
 	"profile_timeline":   "profile_id",
 	"trait_history":      "profile_id",
 	"identity_decisions": "profile_id",
+	// Predictions: per-profile tables by profile ID, the rest small.
+	"predict_state":     "", // one row
+	"predict_activity":  "profile_id",
+	"predicted_traits":  "profile_id",
+	"prediction_models": "", // one row per model
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {
