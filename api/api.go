@@ -56,6 +56,9 @@ type Options struct {
 	// summarises what broke the plans. Nil answers their routes 503.
 	Quality    Quality
 	Violations ViolationSummaries
+	// Predictions fits the prediction models and serves predicted traits;
+	// nil answers its routes 503 and leaves "predicted" out of profiles.
+	Predictions Predictions
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
 }
@@ -95,6 +98,7 @@ func (s *Server) routes() {
 	s.profileRoutes()
 	s.importRoutes()
 	s.identityRoutes()
+	s.predictionRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
+	"github.com/mosaic-cdp/mosaic/predict/live"
 )
 
 // ReplayCmd rebuilds everything derived from the event log.
@@ -20,6 +21,9 @@ type ReplayCmd struct {
 	Postgres      string        `help:"PostgreSQL URL, if the server keeps its database there." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
 	DefaultRegion string        `help:"Region of phone numbers without a country code (as for serve)."`
 	DedupeWindow  time.Duration `help:"How long a messageId is remembered (as for serve)." default:"168h"`
+
+	PredictOrderEvent      string `help:"Track event that records a purchase (as for serve)." default:"Order Completed"`
+	PredictRevenueProperty string `help:"Property of the order event that holds its value (as for serve)." default:"revenue"`
 }
 
 // Run deletes the derived state, replays the whole log through the engine
@@ -42,7 +46,10 @@ func (c *ReplayCmd) Run(g *Globals) error {
 		return fmt.Errorf("delete derived state: %w", err)
 	}
 	e := engine.New(lg, st, engine.Options{Window: c.DedupeWindow})
-	p, err := engine.NewProfiles(e, st, engine.ProfileOptions{Extract: identity.ExtractConfig{DefaultRegion: c.DefaultRegion}})
+	// The prediction observer rebuilds each profile's orders and engagement.
+	obs := live.NewObserver(st, live.ObserverOptions{OrderEvent: c.PredictOrderEvent, RevenueProperty: c.PredictRevenueProperty})
+	p, err := engine.NewProfiles(e, st, engine.ProfileOptions{Extract: identity.ExtractConfig{DefaultRegion: c.DefaultRegion},
+		Observers: []engine.ProfileObserver{obs}})
 	if err != nil {
 		return err
 	}

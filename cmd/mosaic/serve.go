@@ -15,17 +15,21 @@ import (
 // ServeCmd holds the server's configuration: every field is a flag, an
 // environment variable MOSAIC_<NAME> and a key of the JSON config file.
 type ServeCmd struct {
-	Data            string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
-	Postgres        string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database there instead of in the data directory. The event log stays in the data directory." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
-	Addr            string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
-	AdminToken      string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
-	PublicURL       string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
-	MaxInFlight     int           `help:"Tracking API requests handled at once; more get 429 with Retry-After. Raise it on bigger machines." default:"1024"`
-	DefaultRegion   string        `help:"Region (e.g. NL, US) of phone numbers written without a country code, for identity resolution. Unset: such numbers are not used as identifiers."`
-	DedupeWindow    time.Duration `help:"How long a messageId is remembered to drop duplicates (at least 7 days recommended)." default:"168h"`
-	ShutdownTimeout time.Duration `help:"How long to wait for in-flight requests on SIGINT/SIGTERM before closing." default:"30s"`
-	LogFormat       string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`
-	LogLevel        string        `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
+	Data                   string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
+	Postgres               string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database there instead of in the data directory. The event log stays in the data directory." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
+	Addr                   string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
+	AdminToken             string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
+	PublicURL              string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
+	MaxInFlight            int           `help:"Tracking API requests handled at once; more get 429 with Retry-After. Raise it on bigger machines." default:"1024"`
+	DefaultRegion          string        `help:"Region (e.g. NL, US) of phone numbers written without a country code, for identity resolution. Unset: such numbers are not used as identifiers."`
+	DedupeWindow           time.Duration `help:"How long a messageId is remembered to drop duplicates (at least 7 days recommended)." default:"168h"`
+	PredictEvery           time.Duration `help:"How often the prediction models are refitted on their own (0: only with 'mosaic predict fit')." default:"24h"`
+	PredictOrderEvent      string        `help:"Track event that records a purchase, for the predictions." default:"Order Completed"`
+	PredictRevenueProperty string        `help:"Property of the order event that holds its value." default:"revenue"`
+	PredictPurchaseHorizon time.Duration `help:"Horizon of predicted.purchases_<days>d (default 90 days: purchases_90d)." default:"2160h"`
+	ShutdownTimeout        time.Duration `help:"How long to wait for in-flight requests on SIGINT/SIGTERM before closing." default:"30s"`
+	LogFormat              string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`
+	LogLevel               string        `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
 }
 
 // Validate checks the configuration once, before anything starts.
@@ -48,6 +52,15 @@ func (c *ServeCmd) Validate() error {
 	}
 	if c.DedupeWindow < time.Hour {
 		errs = append(errs, fmt.Errorf("--dedupe-window must be at least 1h, not %s", c.DedupeWindow))
+	}
+	if c.PredictEvery < 0 || (c.PredictEvery > 0 && c.PredictEvery < time.Minute) {
+		errs = append(errs, fmt.Errorf("--predict-every must be 0 (off) or at least 1m, not %s", c.PredictEvery))
+	}
+	if c.PredictPurchaseHorizon < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--predict-purchase-horizon must be at least 24h, not %s", c.PredictPurchaseHorizon))
+	}
+	if strings.TrimSpace(c.PredictOrderEvent) == "" || strings.TrimSpace(c.PredictRevenueProperty) == "" {
+		errs = append(errs, errors.New("--predict-order-event and --predict-revenue-property must not be empty"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive, not %s", c.ShutdownTimeout))

@@ -28,6 +28,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/imports"
+	"github.com/mosaic-cdp/mosaic/predict/live"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
@@ -45,6 +46,8 @@ type Main struct {
 	Log      *eventlog.Log
 	Engine   *engine.Engine
 	Profiles *engine.Profiles
+	// Predictions fits the prediction models and keeps predicted traits.
+	Predictions *live.Service
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -101,9 +104,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Engine = engine.New(m.Log, m.Store, engine.Options{
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: m.registry,
 	})
+	predictObs, err := openPredictions(ctx, m)
+	if err != nil {
+		return err
+	}
 	m.Profiles, err = engine.NewProfiles(m.Engine, m.Store, engine.ProfileOptions{
 		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
-		Append: m.Log.Append,
+		Append: m.Log.Append, Observers: []engine.ProfileObserver{predictObs},
 	})
 	if err != nil {
 		return err
@@ -112,6 +119,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.engineStop, m.engineDone = stop, make(chan error, 2)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
+	go m.Predictions.Schedule(engineCtx)
 	h, err := m.handler(tokenHash)
 	if err != nil {
 		return err
@@ -189,7 +197,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	admin := api.New(m.Store, m.Engine, api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, Identity: m.Profiles, EventReader: m.Engine,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
-		Imports:       importer, Quality: cleaner, Violations: violations,
+		Imports:       importer, Quality: cleaner, Violations: violations, Predictions: m.Predictions,
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
 
@@ -270,6 +278,9 @@ func (m *Main) Close(ctx context.Context) error {
 			if err := m.httpServer.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("finish in-flight requests: %w", err))
 			}
+		}
+		if m.Predictions != nil {
+			m.Predictions.Close()
 		}
 		if m.engineStop != nil {
 			m.engineStop()

@@ -178,7 +178,7 @@ func (j *fitJob) churn(byProfile []int, scores []btyd.Score, bgOK bool) {
 		j.set(i, "churn_risk", round(c.Risk), "churn", inputs)
 	}
 	j.ms = append(j.ms, ModelInfo{Name: "churn", Version: j.version, Status: "ok", FitAt: j.fitAt, AsOf: j.asOf, N: len(j.hs),
-		Params: map[string]float64{"engagement_weight": 0.3, "half_life_days": 30, "horizon_days": j.opts.Score.ChurnHorizon.Hours() / 24},
+		Params:  map[string]float64{"engagement_weight": 0.3, "half_life_days": 30, "horizon_days": j.opts.Score.ChurnHorizon.Hours() / 24},
 		Quality: map[string]float64{}})
 }
 

@@ -76,6 +76,10 @@ type Service struct {
 	opts  Options
 	names traitNames
 
+	base   context.Context // fits run under it; Close cancels it
+	cancel context.CancelFunc
+	fits   sync.WaitGroup
+
 	mu      sync.RWMutex
 	run     *Run // the running or last fit; nil before the first since start
 	version int  // the latest saved fit's
@@ -91,6 +95,7 @@ func NewService(obs *Observer, st store.PredictStore, opts Options) (*Service, e
 		return nil, fmt.Errorf("predictions: %w", err)
 	}
 	s := &Service{obs: obs, st: st, opts: opts, values: map[uint64]*values{}}
+	s.base, s.cancel = context.WithCancel(context.Background())
 	days := func(d time.Duration) int { return int(d.Round(24*time.Hour).Hours() / 24) }
 	s.names.num = [numTraits]string{
 		numPAlive:     "p_alive",
@@ -213,8 +218,14 @@ func (s *Service) Start(ctx context.Context, asOf time.Time, trigger string) (*R
 	s.run = &Run{Version: s.version + 1, State: "running", Trigger: trigger, AsOf: asOf.UTC(), StartedAt: now.UTC(), Stage: "snapshot"}
 	r := *s.run
 	s.mu.Unlock()
-	go s.fit(context.WithoutCancel(ctx), asOf.UTC(), r.Version)
+	s.fits.Go(func() { s.fit(s.base, asOf.UTC(), r.Version) })
 	return &r, nil
+}
+
+// Close stops a running fit and waits for it.
+func (s *Service) Close() {
+	s.cancel()
+	s.fits.Wait()
 }
 
 // Fit runs a fit as of asOf (now when zero) and waits for it.
