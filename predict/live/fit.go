@@ -59,7 +59,18 @@ func (j *fitJob) model(rep predict.ModelReport, err error) bool {
 	return err == nil
 }
 
+// set writes one trait. A value the model could not compute (NaN, for
+// example a customer whose first purchase is on the as-of day) is left
+// out, as are inputs that are not finite.
 func (j *fitJob) set(i int, name string, value any, model string, inputs map[string]any) {
+	if f, ok := value.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		return
+	}
+	for k, v := range inputs {
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			delete(inputs, k)
+		}
+	}
 	if j.out[i].Traits == nil {
 		j.out[i].Traits = map[string]Trait{}
 	}
