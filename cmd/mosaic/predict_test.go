@@ -48,7 +48,7 @@ func sendShop(t *testing.T, m *Main, writeKey string, n int, now time.Time) map[
 			items := []string{products[2*pair], products[2*pair+1]}
 			bought[user] = append(bought[user], items...)
 			_ = seg.Enqueue(segment.Track{UserId: user, Event: "Order Completed", Timestamp: day,
-				Properties: segment.NewProperties().SetRevenue(20 + rng.Float64()*40).
+				Properties: segment.NewProperties().SetRevenue(20+rng.Float64()*40).
 					Set("products", []map[string]any{{"product_id": items[0]}, {"product_id": items[1]}})})
 			_ = seg.Enqueue(segment.Page{UserId: user, Name: "Checkout", Timestamp: day.Add(-time.Minute)})
 		}
