@@ -64,6 +64,9 @@ type Options struct {
 	Cluster Cluster
 	// Schema serves the schema overview and plan drafts; nil answers them 503.
 	Schema Schema
+	// Predictions fits the prediction models and serves predicted traits;
+	// nil answers its routes 503 and leaves "predicted" out of profiles.
+	Predictions Predictions
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
 }
@@ -107,6 +110,7 @@ func (s *Server) routes() {
 	s.audienceRoutes()
 	s.clusterRoutes()
 	s.schemaRoutes()
+	s.predictionRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

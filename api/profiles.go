@@ -18,6 +18,7 @@ import (
 
 // Profiles is what the API needs from the profile stage.
 type Profiles interface {
+	Find(ref string) (identity.ProfileID, error)
 	Profile(ref string) (*engine.ProfileView, error)
 	Identity(ref string) (*engine.IdentityView, error)
 	Timeline(ctx context.Context, ref string, before time.Time, beforeSeq uint64, limit int) ([]store.TimelineRow, error)
@@ -50,7 +51,7 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var v *engine.ProfileView
 		if v, err = ps.Profile(r.PathValue("ref")); err == nil {
-			respond.JSON(w, http.StatusOK, v)
+			respond.JSON(w, http.StatusOK, s.withPredicted(v))
 			return
 		}
 	}

@@ -8,6 +8,7 @@
 //	mosaic import --source S FILE import a CSV or JSON Lines file
 //	mosaic profiles split REF     separate an identifier from a profile (--dry-run first)
 //	mosaic identity rules         show the identity rules (--set FILE changes them)
+//	mosaic predict fit            fit the prediction models now (--as-of DATE for a backtest)
 //	mosaic replay                 rebuild derived state from the log (server stopped)
 //	mosaic token reset            make a new admin token (server stopped)
 //	mosaic version                print version and commit
@@ -37,6 +38,7 @@ type CLI struct {
 	Identity     IdentityCmd     `cmd:"" help:"Show or change the identity rules of a running server."`
 	Audiences    AudiencesCmd    `cmd:"" help:"Manage audiences and computed traits of a running server."`
 	Destinations DestinationsCmd `cmd:"" help:"Manage the destinations of a running server: webhooks, file exports, Kafka."`
+	Predict      PredictCmd      `cmd:"" help:"Fit the prediction models of a running server and show them."`
 	Migrate      MigrateCmd      `cmd:"" help:"Copy an embedded installation (event log and configuration) into PostgreSQL."`
 	Replay       ReplayCmd       `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
 	Token        TokenCmd        `cmd:"" help:"Manage the admin token."`

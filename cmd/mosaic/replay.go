@@ -12,6 +12,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
+	"github.com/mosaic-cdp/mosaic/predict/live"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
 )
 
@@ -22,6 +23,9 @@ type ReplayCmd struct {
 	DefaultRegion     string        `help:"Region of phone numbers without a country code (as for serve)."`
 	ProfilePartitions int           `help:"Workers that fold events into profiles in parallel (as for serve). 0: one per CPU." default:"0"`
 	DedupeWindow      time.Duration `help:"How long a messageId is remembered (as for serve)." default:"168h"`
+
+	PredictOrderEvent      string `help:"Track event that records a purchase (as for serve)." default:"Order Completed"`
+	PredictRevenueProperty string `help:"Property of the order event that holds its value (as for serve)." default:"revenue"`
 }
 
 // Run deletes the derived state, replays the whole log through the engine
@@ -49,7 +53,10 @@ func (c *ReplayCmd) Run(g *Globals) error {
 		return fmt.Errorf("delete derived state: %w", err)
 	}
 	e := engine.New(lg, st, engine.Options{Window: c.DedupeWindow})
-	p, err := engine.NewProfiles(e, st, engine.ProfileOptions{Extract: identity.ExtractConfig{DefaultRegion: c.DefaultRegion}, Partitions: c.ProfilePartitions})
+	// The prediction observer rebuilds each profile's orders and engagement.
+	obs := live.NewObserver(st, live.ObserverOptions{OrderEvent: c.PredictOrderEvent, RevenueProperty: c.PredictRevenueProperty})
+	p, err := engine.NewProfiles(e, st, engine.ProfileOptions{Extract: identity.ExtractConfig{DefaultRegion: c.DefaultRegion},
+		Partitions: c.ProfilePartitions, Observers: []engine.ProfileObserver{obs}})
 	if err != nil {
 		return err
 	}

@@ -17,25 +17,29 @@ import (
 // ServeCmd holds the server's configuration: every field is a flag, an
 // environment variable MOSAIC_<NAME> and a key of the JSON config file.
 type ServeCmd struct {
-	Data              string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
-	Postgres          string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database and the event log there instead of in the data directory. Several servers with the same URL form one installation (see docs/scaling.md)." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
-	NodeID            string        `help:"Name of this node in a PostgreSQL installation of several nodes, unique among them. Default: the host name and a random suffix."`
-	AdvertiseURL      string        `help:"URL at which the other nodes reach this node's HTTP server, to forward admin API reads to the node running the sequential stages. Default: http:// and --addr." placeholder:"URL"`
-	LeaseTime         time.Duration `help:"With PostgreSQL: how long the node running the sequential stages keeps them without renewing its lease; when it dies another node takes over within about 4/3 of this." default:"6s"`
-	Addr              string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
-	AdminToken        string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
-	PublicURL         string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
-	MaxInFlight       int           `help:"Tracking API requests handled at once; more get 429 with Retry-After. Raise it on bigger machines." default:"1024"`
-	DefaultRegion     string        `help:"Region (e.g. NL, US) of phone numbers written without a country code, for identity resolution. Unset: such numbers are not used as identifiers."`
-	ProfilePartitions int           `help:"Workers that fold events into profiles in parallel (identity resolution stays one sequential stage). 0: one per CPU." default:"0"`
-	DedupeWindow      time.Duration `help:"How long a messageId is remembered to drop duplicates (at least 7 days recommended)." default:"168h"`
-	ShutdownTimeout   time.Duration `help:"How long to wait for in-flight requests on SIGINT/SIGTERM before closing." default:"30s"`
-	WebhookAllowCIDR  string        `help:"Comma-separated CIDRs webhooks may reach although they are private, loopback or link-local (e.g. 127.0.0.0/8 for a receiver on this machine). Default: none; such addresses are refused." name:"webhook-allow-cidr" env:"MOSAIC_WEBHOOK_ALLOW_CIDR" placeholder:"CIDRS"`
-	ConsentDefault    string        `help:"What a profile without any consent signal gets: deny (send it nothing) or grant." enum:"deny,grant" default:"deny"`
-	DeliveryMaxAge    time.Duration `help:"How long a message is retried before it becomes a dead letter." default:"72h"`
-	DeliveryRetry     time.Duration `help:"Delay before the first retry of a failed delivery; each later one waits 4x longer (up to 6h), with jitter." default:"5s"`
-	LogFormat         string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`
-	LogLevel          string        `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
+	Data                   string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
+	Postgres               string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database and the event log there instead of in the data directory. Several servers with the same URL form one installation (see docs/scaling.md)." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
+	NodeID                 string        `help:"Name of this node in a PostgreSQL installation of several nodes, unique among them. Default: the host name and a random suffix."`
+	AdvertiseURL           string        `help:"URL at which the other nodes reach this node's HTTP server, to forward admin API reads to the node running the sequential stages. Default: http:// and --addr." placeholder:"URL"`
+	LeaseTime              time.Duration `help:"With PostgreSQL: how long the node running the sequential stages keeps them without renewing its lease; when it dies another node takes over within about 4/3 of this." default:"6s"`
+	Addr                   string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
+	AdminToken             string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
+	PublicURL              string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
+	MaxInFlight            int           `help:"Tracking API requests handled at once; more get 429 with Retry-After. Raise it on bigger machines." default:"1024"`
+	DefaultRegion          string        `help:"Region (e.g. NL, US) of phone numbers written without a country code, for identity resolution. Unset: such numbers are not used as identifiers."`
+	ProfilePartitions      int           `help:"Workers that fold events into profiles in parallel (identity resolution stays one sequential stage). 0: one per CPU." default:"0"`
+	DedupeWindow           time.Duration `help:"How long a messageId is remembered to drop duplicates (at least 7 days recommended)." default:"168h"`
+	PredictEvery           time.Duration `help:"How often the prediction models are refitted on their own (0: only with 'mosaic predict fit')." default:"24h"`
+	PredictOrderEvent      string        `help:"Track event that records a purchase, for the predictions." default:"Order Completed"`
+	PredictRevenueProperty string        `help:"Property of the order event that holds its value." default:"revenue"`
+	PredictPurchaseHorizon time.Duration `help:"Horizon of predicted.purchases_<days>d (default 90 days: purchases_90d)." default:"2160h"`
+	ShutdownTimeout        time.Duration `help:"How long to wait for in-flight requests on SIGINT/SIGTERM before closing." default:"30s"`
+	WebhookAllowCIDR       string        `help:"Comma-separated CIDRs webhooks may reach although they are private, loopback or link-local (e.g. 127.0.0.0/8 for a receiver on this machine). Default: none; such addresses are refused." name:"webhook-allow-cidr" env:"MOSAIC_WEBHOOK_ALLOW_CIDR" placeholder:"CIDRS"`
+	ConsentDefault         string        `help:"What a profile without any consent signal gets: deny (send it nothing) or grant." enum:"deny,grant" default:"deny"`
+	DeliveryMaxAge         time.Duration `help:"How long a message is retried before it becomes a dead letter." default:"72h"`
+	DeliveryRetry          time.Duration `help:"Delay before the first retry of a failed delivery; each later one waits 4x longer (up to 6h), with jitter." default:"5s"`
+	LogFormat              string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`
+	LogLevel               string        `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
 }
 
 // Validate checks the configuration once, before anything starts.
@@ -73,6 +77,15 @@ func (c *ServeCmd) Validate() error {
 	}
 	if c.LeaseTime < 300*time.Millisecond {
 		errs = append(errs, fmt.Errorf("--lease-time must be at least 300ms, not %s", c.LeaseTime))
+	}
+	if c.PredictEvery < 0 || (c.PredictEvery > 0 && c.PredictEvery < time.Minute) {
+		errs = append(errs, fmt.Errorf("--predict-every must be 0 (off) or at least 1m, not %s", c.PredictEvery))
+	}
+	if c.PredictPurchaseHorizon < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--predict-purchase-horizon must be at least 24h, not %s", c.PredictPurchaseHorizon))
+	}
+	if strings.TrimSpace(c.PredictOrderEvent) == "" || strings.TrimSpace(c.PredictRevenueProperty) == "" {
+		errs = append(errs, errors.New("--predict-order-event and --predict-revenue-property must not be empty"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive, not %s", c.ShutdownTimeout))

@@ -30,6 +30,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/imports"
+	"github.com/mosaic-cdp/mosaic/predict/live"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/schema"
 	"github.com/mosaic-cdp/mosaic/segment"
@@ -52,6 +53,9 @@ type Main struct {
 	Activate *activate.Service // of the latest term of the stages
 	Segments *segment.Segments // of the latest term of the stages
 	Schema   *schema.Stage     // of the latest term of the stages
+	// Predictions fits the prediction models and keeps predicted traits;
+	// of the latest term of the stages.
+	Predictions *live.Service
 
 	violations *clean.Violations
 	bgStop     context.CancelFunc // node-level background work (violation counts)

@@ -23,6 +23,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
+	"github.com/mosaic-cdp/mosaic/predict/live"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/schema"
 	"github.com/mosaic-cdp/mosaic/segment"
@@ -52,6 +53,7 @@ type term struct {
 	segments *segment.Segments
 	activate *activate.Service
 	schema   *schema.Stage
+	predict  *live.Service
 	admin    *api.Server
 	metrics  *termMetrics
 	stop     context.CancelFunc
@@ -139,11 +141,15 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: t.metrics,
 	})
 	t.segments = segment.New(st, t.engine, segment.Options{Log: m.Logger.With("part", "segments")})
-	var err error
+	predictObs, predict, err := m.openPredictions(context.Background(), st)
+	if err != nil {
+		return nil, err
+	}
+	t.predict = predict
 	t.profiles, err = engine.NewProfiles(t.engine, st, engine.ProfileOptions{
 		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
 		Append:     m.Log.Append,
-		Observers:  []engine.ProfileObserver{t.segments},
+		Observers:  []engine.ProfileObserver{t.segments, predictObs},
 		Partitions: m.Config.ProfilePartitions,
 	})
 	if err != nil {
@@ -155,12 +161,13 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 	t.schema = schema.New(t.engine, st, schema.Options{Log: m.Logger.With("part", "schema")})
 	opts := m.adminOpts
 	opts.Profiles, opts.Identity, opts.EventReader = t.profiles, t.profiles, t.engine
-	opts.Destinations, opts.Segments, opts.Schema = t.activate, t.segments, t.schema
+	opts.Destinations, opts.Segments, opts.Schema, opts.Predictions = t.activate, t.segments, t.schema, t.predict
 	t.admin = api.New(st, t.engine, opts)
-	m.Engine, m.Profiles, m.Activate, m.Segments, m.Schema = t.engine, t.profiles, t.activate, t.segments, t.schema
+	m.Engine, m.Profiles, m.Activate, m.Segments, m.Schema, m.Predictions = t.engine, t.profiles, t.activate, t.segments, t.schema, t.predict
 	ctx, stop := context.WithCancel(context.Background())
 	t.stop = stop
-	runs := []func(context.Context) error{t.engine.Run, t.profiles.Run, t.segments.Run, t.activate.Run, forward.Run, t.schema.Run}
+	schedule := func(ctx context.Context) error { t.predict.Schedule(ctx); return nil }
+	runs := []func(context.Context) error{t.engine.Run, t.profiles.Run, t.segments.Run, t.activate.Run, forward.Run, t.schema.Run, schedule}
 	t.done = make(chan error, len(runs))
 	for _, run := range runs {
 		go func() {
@@ -178,6 +185,7 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 // close stops the term's stages with their final checkpoints.
 func (t *term) close() error {
 	t.stop()
+	t.predict.Close() // fits under way
 	var errs []error
 	for range cap(t.done) {
 		if err := <-t.done; err != nil {

@@ -397,6 +397,11 @@ var distributionKeys = map[string]string{
 	"schema_state":    "", // one row
 	"schema_fields":   "source_id",
 	"plan_violations": "source_id",
+	// Predictions: per-profile tables by profile ID, the rest small.
+	"predict_state":     "", // one row
+	"predict_activity":  "profile_id",
+	"predicted_traits":  "profile_id",
+	"prediction_models": "", // one row per model
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {

@@ -55,5 +55,7 @@ func resetBatch() *pgx.Batch {
 	b.Queue(`DELETE FROM audience_changes`)
 	b.Queue(`UPDATE schema_state SET seq = 0 WHERE id = 1`)
 	b.Queue(`DELETE FROM schema_fields`)
+	b.Queue(`UPDATE predict_state SET seq = 0 WHERE id = 1`)
+	b.Queue(`DELETE FROM predict_activity`)
 	return b
 }

@@ -24,6 +24,7 @@ var resetStatements = []string{
 	`DELETE FROM audience_changes`,
 	`UPDATE schema_state SET seq = 0 WHERE id = 1`,
 	`DELETE FROM schema_fields`,
+	`UPDATE predict_state SET seq = 0 WHERE id = 1`, `DELETE FROM predict_activity`,
 }
 
 // ResetDerived implements store.Store, in one transaction: the write lock,

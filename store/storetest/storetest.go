@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Outbox", s.outbox)
 	t.Run("Segments", s.segments)
 	t.Run("Schema", s.schema)
+	t.Run("Predict", s.predict)
 	t.Run("Profiles", func(t *testing.T) {
 		RunProfiles(t, func(t *testing.T) interface {
 			store.ProfileStore

@@ -1,0 +1,315 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mosaic-cdp/mosaic/engine"
+	"github.com/mosaic-cdp/mosaic/predict"
+	"github.com/mosaic-cdp/mosaic/store"
+)
+
+// ObserverOptions says which events feed the predictions.
+type ObserverOptions struct {
+	// OrderEvent is the track event that records a purchase. Default
+	// "Order Completed" (Segment's e-commerce spec).
+	OrderEvent string
+	// RevenueProperty is the order event's property holding its value.
+	// Default "revenue".
+	RevenueProperty string
+	// MaxOrders and MaxActivities bound what is kept per profile (default
+	// 10,000 and 2,000): the oldest go first, so a bot cannot fill memory.
+	MaxOrders, MaxActivities int
+}
+
+func (o ObserverOptions) withDefaults() ObserverOptions {
+	if o.OrderEvent == "" {
+		o.OrderEvent = "Order Completed"
+	}
+	if o.RevenueProperty == "" {
+		o.RevenueProperty = "revenue"
+	}
+	if o.MaxOrders <= 0 {
+		o.MaxOrders = 10000
+	}
+	if o.MaxActivities <= 0 {
+		o.MaxActivities = 2000
+	}
+	return o
+}
+
+// engagementEvents maps track event names to what they say about a
+// message channel: the names of Segment's email, push and SMS specs and of
+// the common messaging tools.
+var engagementEvents = map[string]act{
+	"Email Delivered": {kind: kindSent, channel: chEmail}, "Email Sent": {kind: kindSent, channel: chEmail},
+	"Email Opened": {kind: kindOpened, channel: chEmail}, "Email Link Clicked": {kind: kindClicked, channel: chEmail},
+	"Push Delivered": {kind: kindSent, channel: chPush}, "Push Sent": {kind: kindSent, channel: chPush},
+	"Push Notification Received": {kind: kindSent, channel: chPush},
+	"Push Opened":                {kind: kindOpened, channel: chPush}, "Push Notification Tapped": {kind: kindOpened, channel: chPush},
+	"Push Notification Opened": {kind: kindOpened, channel: chPush},
+	"SMS Delivered":            {kind: kindSent, channel: chSMS}, "SMS Sent": {kind: kindSent, channel: chSMS},
+	"SMS Opened": {kind: kindOpened, channel: chSMS}, "SMS Link Clicked": {kind: kindClicked, channel: chSMS},
+	"SMS Replied":           {kind: kindOpened, channel: chSMS},
+	"In-App Message Viewed": {kind: kindSent, channel: chInApp}, "In-App Message Clicked": {kind: kindClicked, channel: chInApp},
+	"WhatsApp Delivered": {kind: kindSent, channel: chWhatsApp}, "WhatsApp Read": {kind: kindOpened, channel: chWhatsApp},
+	"WhatsApp Link Clicked": {kind: kindClicked, channel: chWhatsApp},
+	"Product Viewed":        {kind: kindProductView},
+}
+
+// Observer gathers each profile's orders and engagement from the profile
+// stage (it is an engine.ProfileObserver) and keeps them in memory,
+// checkpointed to the store with the stage. Fits read a snapshot of it.
+type Observer struct {
+	st   store.PredictStore
+	opts ObserverOptions
+
+	mu      sync.RWMutex
+	loaded  uint64
+	hs      map[uint64]history
+	dirty   map[uint64]bool // changed since the last checkpoint
+	deleted map[uint64]bool // deleted since the last checkpoint
+	names   map[string]string
+	zones   map[string]*time.Location
+}
+
+// NewObserver returns an Observer that keeps its state in st.
+func NewObserver(st store.PredictStore, opts ObserverOptions) *Observer {
+	return &Observer{
+		st: st, opts: opts.withDefaults(), hs: map[uint64]history{}, dirty: map[uint64]bool{},
+		deleted: map[uint64]bool{}, names: map[string]string{}, zones: map[string]*time.Location{},
+	}
+}
+
+// Load implements engine.ProfileObserver.
+func (o *Observer) Load(ctx context.Context) (uint64, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	hs := map[uint64]history{}
+	seq, err := o.st.LoadPredictActivity(ctx, func(id uint64, data []byte) error {
+		h, err := decodeHistory(data, o.intern)
+		if err != nil {
+			return fmt.Errorf("prediction activity of profile %d: %w", id, err)
+		}
+		hs[id] = h
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("load prediction activity: %w", err)
+	}
+	o.hs, o.loaded = hs, seq
+	clear(o.dirty)
+	clear(o.deleted)
+	return seq, nil
+}
+
+// Observe implements engine.ProfileObserver.
+func (o *Observer) Observe(c *engine.ProfileChange) {
+	if c.Seq <= o.loaded {
+		return // saved before the restart
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, id := range c.Removed {
+		o.remove(id)
+	}
+	for _, m := range c.Merges {
+		if a, ok := o.hs[m.Absorbed]; ok && m.Absorbed != m.Survivor {
+			o.hs[m.Survivor] = merge(o.hs[m.Survivor], a, o.opts.MaxOrders, o.opts.MaxActivities)
+			o.dirty[m.Survivor] = true
+			o.remove(m.Absorbed)
+		}
+	}
+	if c.Event == nil || c.Profile == 0 {
+		return
+	}
+	ord, a, ok := o.parse(c)
+	if !ok {
+		return
+	}
+	h := o.hs[c.Profile]
+	if ord != nil {
+		h.insertOrder(*ord, o.opts.MaxOrders)
+	} else {
+		h.insertAct(a, o.opts.MaxActivities)
+	}
+	o.hs[c.Profile] = h
+	o.dirty[c.Profile], o.deleted[c.Profile] = true, false
+}
+
+func (o *Observer) remove(id uint64) {
+	delete(o.hs, id)
+	delete(o.dirty, id)
+	o.deleted[id] = true
+}
+
+// Checkpoint implements engine.ProfileObserver: it encodes the profiles
+// changed since the last checkpoint now, and the save writes them.
+func (o *Observer) Checkpoint(seq uint64) (func(context.Context) error, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c := &store.PredictActivityCommit{Seq: seq}
+	for id, del := range o.deleted {
+		if del {
+			c.Deleted = append(c.Deleted, id)
+		}
+	}
+	for id := range o.dirty {
+		h := o.hs[id]
+		c.Rows = append(c.Rows, store.ProfileRow{ID: id, Data: h.appendBinary(nil)})
+	}
+	clear(o.dirty)
+	clear(o.deleted)
+	return func(ctx context.Context) error { return o.st.SavePredictActivity(ctx, c) }, nil
+}
+
+// snapshot returns every profile's history as of now. The histories share
+// memory with the observer's, which is never changed in place.
+func (o *Observer) snapshot() ([]uint64, []history) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	ids, hs := make([]uint64, 0, len(o.hs)), make([]history, 0, len(o.hs))
+	for id, h := range o.hs {
+		ids, hs = append(ids, id), append(hs, h)
+	}
+	return ids, hs
+}
+
+// history returns one profile's history.
+func (o *Observer) history(id uint64) (history, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	h, ok := o.hs[id]
+	return h, ok
+}
+
+// message is what the observer reads of an event.
+type message struct {
+	Type      string          `json:"type"`
+	Event     string          `json:"event"`
+	Timestamp string          `json:"timestamp"`
+	Props     json.RawMessage `json:"properties"`
+	Context   struct {
+		Timezone string `json:"timezone"`
+	} `json:"context"`
+}
+
+// parse reads an event: an order, another activity, or nothing for the
+// predictions.
+func (o *Observer) parse(c *engine.ProfileChange) (*order, act, bool) {
+	var m message
+	if json.Unmarshal(c.Event.Message, &m) != nil {
+		return nil, act{}, false
+	}
+	t := c.Event.ReceivedAt
+	if ts, err := time.Parse(time.RFC3339Nano, m.Timestamp); err == nil {
+		t = ts
+	}
+	var a act
+	switch {
+	case m.Type == "page" || m.Type == "screen":
+		a.kind = kindPageView
+	case m.Type != "track":
+		return nil, act{}, false
+	case m.Event == o.opts.OrderEvent:
+		return o.parseOrder(m.Props, t), act{}, true
+	default:
+		var ok bool
+		if a, ok = engagementEvents[m.Event]; !ok {
+			return nil, act{}, false
+		}
+	}
+	a.t, a.hour = t.UnixMicro(), uint8(predict.HourOfWeekOf(t, o.zone(m.Context.Timezone)))
+	return nil, a, true
+}
+
+// orderProps is what an order event's properties hold (Segment's
+// e-commerce spec), besides the revenue property.
+type orderProps struct {
+	ProductID string `json:"product_id"`
+	Products  []struct {
+		ProductID string `json:"product_id"`
+		SKU       string `json:"sku"`
+		ID        string `json:"id"`
+		Name      string `json:"name"`
+	} `json:"products"`
+}
+
+func (o *Observer) parseOrder(raw json.RawMessage, t time.Time) *order {
+	ord := &order{t: t.UnixMicro()}
+	var props map[string]json.RawMessage
+	if json.Unmarshal(raw, &props) != nil {
+		return ord
+	}
+	ord.revenue = number(props[o.opts.RevenueProperty])
+	var p orderProps
+	_ = json.Unmarshal(raw, &p) // products of the wrong shape are left out
+	if p.ProductID != "" {
+		ord.products = append(ord.products, o.intern(p.ProductID))
+	}
+	for _, item := range p.Products {
+		if id := cmpOr(item.ProductID, item.SKU, item.ID, item.Name); id != "" {
+			ord.products = append(ord.products, o.intern(id))
+		}
+	}
+	return ord
+}
+
+func cmpOr(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// number reads a JSON number, or a string holding one (some shops send
+// "12.50"); anything else is 0.
+func number(raw json.RawMessage) float64 {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return 0
+	}
+	switch v := v.(type) {
+	case float64:
+		return v
+	case string:
+		f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		return f
+	}
+	return 0
+}
+
+// zone returns the time zone an event names (context.timezone, an IANA
+// name), UTC if it names none or an unknown one.
+func (o *Observer) zone(name string) *time.Location {
+	if name == "" {
+		return time.UTC
+	}
+	if loc, ok := o.zones[name]; ok {
+		return loc
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || len(o.zones) > 1000 {
+		loc = time.UTC
+	}
+	if len(o.zones) <= 1000 {
+		o.zones[name] = loc
+	}
+	return loc
+}
+
+// intern shares the memory of product names between orders.
+func (o *Observer) intern(s string) string {
+	if v, ok := o.names[s]; ok {
+		return v
+	}
+	o.names[s] = s
+	return s
+}
