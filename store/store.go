@@ -33,6 +33,7 @@ import (
 // are safe for concurrent use.
 type Store interface {
 	ProfileStore
+	ConsentStore
 
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
 	// must be set by the caller; EINVALID if the ID or write key is empty.

@@ -47,5 +47,8 @@ func resetBatch() *pgx.Batch {
 	b.Queue(`DELETE FROM profile_timeline`)
 	b.Queue(`DELETE FROM trait_history`)
 	b.Queue(`DELETE FROM identity_decisions`)
+	b.Queue(`UPDATE consent_position SET seq = 0 WHERE id = 1`)
+	b.Queue(`DELETE FROM consent_state`)
+	b.Queue(`DELETE FROM consent_history`)
 	return b
 }

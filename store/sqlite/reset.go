@@ -19,6 +19,7 @@ var resetStatements = []string{
 	`DELETE FROM profile_timeline`,
 	`DELETE FROM trait_history`,
 	`DELETE FROM identity_decisions`,
+	`UPDATE consent_position SET seq = 0 WHERE id = 1`, `DELETE FROM consent_state`, `DELETE FROM consent_history`,
 }
 
 // ResetDerived implements store.Store, in one transaction: the write lock,

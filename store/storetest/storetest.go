@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Concurrency", s.concurrency)
 	t.Run("Reset", s.reset)
 	t.Run("Context", s.canceled)
+	t.Run("Consent", s.consent)
 	t.Run("Profiles", func(t *testing.T) {
 		RunProfiles(t, func(t *testing.T) interface {
 			store.ProfileStore
