@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic"
@@ -93,6 +94,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, rs *reqState, 
 	now := h.opts.Now()
 	if err == nil {
 		rs.norm.newID, rs.norm.lim = h.opts.NewMessageID, h.lim
+		rs.norm.gpc = secGPC(r.Header)
 		err = rs.norm.reset(typ, &rs.dec.env, now)
 	}
 	if err != nil {
@@ -245,4 +247,16 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err *mosaic.Error
 		Rejected: rejected,
 	})
 	return status
+}
+
+// secGPC reports whether the request carries the Global Privacy Control
+// signal: a Sec-GPC header with exactly the value 1 (any of several, as
+// the GPC specification says; other values count as absent).
+func secGPC(h http.Header) bool {
+	for _, v := range h.Values("Sec-GPC") {
+		if strings.TrimSpace(v) == "1" {
+			return true
+		}
+	}
+	return false
 }

@@ -42,7 +42,11 @@ func (c *ReplayCmd) Run(g *Globals) error {
 		return fmt.Errorf("delete derived state: %w", err)
 	}
 	e := engine.New(lg, st, engine.Options{Window: c.DedupeWindow})
-	p, err := engine.NewProfiles(e, st, engine.ProfileOptions{Extract: identity.ExtractConfig{DefaultRegion: c.DefaultRegion}})
+	_, observers, err := consentObserver(st)
+	if err != nil {
+		return err
+	}
+	p, err := engine.NewProfiles(e, st, engine.ProfileOptions{Extract: identity.ExtractConfig{DefaultRegion: c.DefaultRegion}, Observers: observers})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
+	"github.com/mosaic-cdp/mosaic/privacy"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/postgres"
@@ -43,6 +44,7 @@ type Main struct {
 	Log      *eventlog.Log
 	Engine   *engine.Engine
 	Profiles *engine.Profiles
+	Consent  *privacy.Service
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -99,12 +101,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Engine = engine.New(m.Log, m.Store, engine.Options{
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: m.registry,
 	})
+	consent, observers, err := consentObserver(m.Store)
+	if err != nil {
+		return err
+	}
 	m.Profiles, err = engine.NewProfiles(m.Engine, m.Store, engine.ProfileOptions{
 		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
+		Observers: observers,
 	})
 	if err != nil {
 		return err
 	}
+	m.Consent = privacy.NewService(consent, m.Profiles, m.Log, nil)
 	engineCtx, stop := context.WithCancel(context.Background())
 	m.engineStop, m.engineDone = stop, make(chan error, 2)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
@@ -171,6 +179,7 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
 	admin := api.New(m.Store, m.Engine, api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine,
+		Consent: m.Consent,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
