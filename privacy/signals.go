@@ -24,7 +24,7 @@ func DefaultCategories() map[string][]string {
 		"Necessary": {Necessary}, "StrictlyNecessary": {Necessary}, "C0001": {Necessary},
 		"Analytics": {Analytics}, "Performance": {Analytics}, "C0002": {Analytics},
 		"Functional": {Personalisation}, "Personalisation": {Personalisation}, "Personalization": {Personalisation}, "C0003": {Personalisation},
-		"Marketing": {Marketing},
+		"Marketing":   {Marketing},
 		"Advertising": {Advertising}, "Targeting": {Advertising}, "C0004": {Advertising},
 		"DataSharing": {SaleSharing}, "SaleSharing": {SaleSharing},
 	}

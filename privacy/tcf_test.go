@@ -46,7 +46,7 @@ func core(policy int, serviceSpecific int, purposes []int, vendors []int) *bitWr
 	w := &bitWriter{}
 	ds := int(time.Date(2025, 6, 3, 0, 0, 0, 0, time.UTC).UnixMilli() / 100)
 	w.put(2, 6).put(ds, 36).put(ds, 36).put(880, 12).put(3, 12).put(1, 6)
-	w.put(4, 6).put(13, 6)      // "EN"
+	w.put(4, 6).put(13, 6)       // "EN"
 	w.put(48, 12).put(policy, 6) // vendor list, policy version
 	w.put(serviceSpecific, 1).put(0, 1).set(12).set(24, purposes...).set(24).put(0, 1)
 	w.put(3, 6).put(4, 6) // "DE"
@@ -99,11 +99,11 @@ func TestDecodeTCStringSpecExamples(t *testing.T) {
 func TestDecodeTCStringRefuses(t *testing.T) {
 	valid := core(4, 1, []int{1, 2}, []int{3}).String()
 	for name, s := range map[string]string{
-		"empty":             "",
-		"not base64":        "C*!",
-		"truncated":         valid[:20],
-		"version 1":         "BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA",
-		"bad later segment": valid + ".!!",
+		"empty":                       "",
+		"not base64":                  "C*!",
+		"truncated":                   valid[:20],
+		"version 1":                   "BOEFEAyOEFEAyAHABDENAI4AAAB9vABAASA",
+		"bad later segment":           valid + ".!!",
 		"truncated publisher segment": valid + "." + (&bitWriter{}).put(3, 3).put(0, 5).String(),
 	} {
 		t.Run(name, func(t *testing.T) {
