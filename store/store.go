@@ -34,6 +34,7 @@ import (
 type Store interface {
 	ProfileStore
 	ConsentStore
+	AuditStore
 
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
 	// must be set by the caller; EINVALID if the ID or write key is empty.

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Reset", s.reset)
 	t.Run("Context", s.canceled)
 	t.Run("Consent", s.consent)
+	t.Run("Audit", s.audit)
 	t.Run("Profiles", func(t *testing.T) {
 		RunProfiles(t, func(t *testing.T) interface {
 			store.ProfileStore

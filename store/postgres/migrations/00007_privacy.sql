@@ -25,7 +25,29 @@ CREATE TABLE consent_history (
 );
 CREATE INDEX consent_history_profile ON consent_history (profile_id, time, seq, id);
 
+-- The audit log: append-only, each entry chained to the one before by
+-- hash = SHA-256(prev_hash || data). Primary data: no reset deletes it.
+-- Appends lock audit_head, so entries of several nodes form one chain.
+CREATE TABLE audit_head (
+    id smallint PRIMARY KEY CHECK (id = 1)
+);
+INSERT INTO audit_head (id) VALUES (1);
+CREATE TABLE audit_log (
+    id        bigint      PRIMARY KEY,
+    time      timestamptz NOT NULL,
+    actor     text        NOT NULL,
+    action    text        NOT NULL,
+    object    text        NOT NULL,
+    status    integer     NOT NULL,
+    data      bytea       NOT NULL,
+    prev_hash bytea       NOT NULL,
+    hash      bytea       NOT NULL
+);
+CREATE INDEX audit_log_time ON audit_log (time);
+
 -- +goose Down
+DROP TABLE audit_log;
+DROP TABLE audit_head;
 DROP TABLE consent_history;
 DROP TABLE consent_state;
 DROP TABLE consent_position;

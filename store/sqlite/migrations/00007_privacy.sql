@@ -25,7 +25,23 @@ CREATE TABLE consent_history (
 );
 CREATE INDEX consent_history_profile ON consent_history (profile_id, time, seq, id);
 
+-- The audit log: append-only, each entry chained to the one before by
+-- hash = SHA-256(prev_hash || data). Primary data: no reset deletes it.
+CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    time      INTEGER NOT NULL,
+    actor     TEXT    NOT NULL,
+    action    TEXT    NOT NULL,
+    object    TEXT    NOT NULL,
+    status    INTEGER NOT NULL,
+    data      BLOB    NOT NULL,
+    prev_hash BLOB    NOT NULL,
+    hash      BLOB    NOT NULL
+);
+CREATE INDEX audit_log_time ON audit_log (time);
+
 -- +goose Down
+DROP TABLE audit_log;
 DROP TABLE consent_history;
 DROP TABLE consent_state;
 DROP TABLE consent_position;
