@@ -50,6 +50,9 @@ type Options struct {
 	EventReader EventReader
 	// Consent serves the consent routes; nil answers them 503.
 	Consent Consent
+	// Audit records admin actions and reads of people's data; nil records
+	// nothing.
+	Audit Auditor
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
 }
@@ -88,6 +91,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/events", s.listEvents)
 	s.profileRoutes()
 	s.consentRoutes()
+	s.auditRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})
@@ -101,11 +105,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.authenticate(r); err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mosaic-admin"`)
-		s.error(w, r, err)
+		s.serveAudited(w, r, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.error(w, r, err) }))
 		return
 	}
-	r = r.WithContext(withPrincipal(r.Context(), &Principal{Name: "admin", Role: "admin"}))
-	s.mux.ServeHTTP(w, r)
+	p := &Principal{Name: "admin", Role: "admin"}
+	s.serveAudited(w, r.WithContext(withPrincipal(r.Context(), p)), p, s.mux)
 }
 
 // Protect wraps h so that it needs the admin token too, for operator routes

@@ -7,6 +7,7 @@
 //	mosaic events tail            stream new events as they arrive
 //	mosaic replay                 rebuild derived state from the log (server stopped)
 //	mosaic token reset            make a new admin token (server stopped)
+//	mosaic audit verify           check the audit log's hash chain
 //	mosaic version                print version and commit
 //
 // Every flag also reads from an environment variable MOSAIC_<NAME> and from
@@ -31,6 +32,7 @@ type CLI struct {
 	Events  EventsCmd  `cmd:"" help:"Read events from a running server."`
 	Replay  ReplayCmd  `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
 	Token   TokenCmd   `cmd:"" help:"Manage the admin token."`
+	Audit   AuditCmd   `cmd:"" help:"Verify the audit log."`
 	Version VersionCmd `cmd:"" help:"Print the version and commit."`
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/privacy"
 	"github.com/mosaic-cdp/mosaic/store"
@@ -16,4 +18,13 @@ func consentObserver(st store.Store) (*privacy.Observer, []engine.ProfileObserve
 	}
 	obs := privacy.NewObserver(cfg, st)
 	return obs, []engine.ProfileObserver{obs}, nil
+}
+
+// newAuditor returns the audit log, keyed by the installation secret.
+func newAuditor(ctx context.Context, st store.Store) (*privacy.Auditor, error) {
+	secret, err := privacy.InstallationSecret(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return privacy.NewAuditor(st, secret, nil), nil
 }

@@ -45,6 +45,7 @@ type Main struct {
 	Engine   *engine.Engine
 	Profiles *engine.Profiles
 	Consent  *privacy.Service
+	Audit    *privacy.Auditor
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -113,6 +114,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Consent = privacy.NewService(consent, m.Profiles, m.Log, nil)
+	if m.Audit, err = newAuditor(ctx, m.Store); err != nil {
+		return err
+	}
 	engineCtx, stop := context.WithCancel(context.Background())
 	m.engineStop, m.engineDone = stop, make(chan error, 2)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
@@ -179,7 +183,7 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
 	admin := api.New(m.Store, m.Engine, api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine,
-		Consent:       m.Consent,
+		Consent: m.Consent, Audit: m.Audit,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
