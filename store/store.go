@@ -35,6 +35,7 @@ type Store interface {
 	ProfileStore
 	ConsentStore
 	AuditStore
+	TokenStore
 
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
 	// must be set by the caller; EINVALID if the ID or write key is empty.

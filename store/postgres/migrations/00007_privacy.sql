@@ -45,7 +45,21 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_time ON audit_log (time);
 
+-- Admin API tokens: only the SHA-256 of each secret. Names are unique
+-- among active tokens.
+CREATE TABLE api_tokens (
+    id          text        PRIMARY KEY,
+    name        text        NOT NULL,
+    role        text        NOT NULL,
+    pii         boolean     NOT NULL,
+    secret_hash bytea       NOT NULL,
+    created_at  timestamptz NOT NULL,
+    revoked_at  timestamptz
+);
+CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
+
 -- +goose Down
+DROP TABLE api_tokens;
 DROP TABLE audit_log;
 DROP TABLE audit_head;
 DROP TABLE consent_history;

@@ -40,7 +40,21 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_time ON audit_log (time);
 
+-- Admin API tokens: only the SHA-256 of each secret. Names are unique
+-- among active tokens.
+CREATE TABLE api_tokens (
+    id          TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    role        TEXT    NOT NULL,
+    pii         INTEGER NOT NULL,
+    secret_hash BLOB    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
+
 -- +goose Down
+DROP TABLE api_tokens;
 DROP TABLE audit_log;
 DROP TABLE consent_history;
 DROP TABLE consent_state;
