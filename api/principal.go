@@ -6,6 +6,7 @@ import "context"
 type Principal struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	PII  bool   `json:"pii"` // a marketer or viewer token granted personal data
 }
 
 type principalKey struct{}

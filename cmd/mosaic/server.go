@@ -183,7 +183,7 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
 	admin := api.New(m.Store, m.Engine, api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine,
-		Consent: m.Consent, Audit: m.Audit,
+		Consent: m.Consent, Audit: m.Audit, Tokens: m.Store,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
