@@ -36,6 +36,7 @@ type Store interface {
 	ConsentStore
 	AuditStore
 	TokenStore
+	PrivacyStore
 
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
 	// must be set by the caller; EINVALID if the ID or write key is empty.

@@ -365,6 +365,16 @@ var distributionKeys = map[string]string{
 	"profile_timeline":   "profile_id",
 	"trait_history":      "profile_id",
 	"identity_decisions": "profile_id",
+	// Privacy: consent colocated with its profile; the rest are small
+	// reference tables (the audit log is one chain, appended serially).
+	"consent_position": "", // one row
+	"consent_state":    "profile_id",
+	"consent_history":  "profile_id",
+	"audit_head":       "", // one row
+	"audit_log":        "",
+	"api_tokens":       "",
+	"privacy_requests": "",
+	"suppressions":     "",
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {

@@ -58,7 +58,36 @@ CREATE TABLE api_tokens (
 );
 CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
 
+-- Data subject requests. identifier is cleared when the request closes;
+-- identifier_hash (keyed) stays.
+CREATE TABLE privacy_requests (
+    id              text        PRIMARY KEY,
+    type            text        NOT NULL,
+    identifier_type text        NOT NULL,
+    identifier      text        NOT NULL,
+    identifier_hash text        NOT NULL,
+    law             text        NOT NULL,
+    status          text        NOT NULL,
+    actor           text        NOT NULL,
+    received_at     timestamptz NOT NULL,
+    due_at          timestamptz NOT NULL,
+    started_at      timestamptz,
+    completed_at    timestamptz,
+    outcome         bytea       NOT NULL,
+    error           text        NOT NULL
+);
+CREATE INDEX privacy_requests_received ON privacy_requests (received_at, id);
+
+-- Keyed hashes of suppressed identifiers.
+CREATE TABLE suppressions (
+    hash   text        PRIMARY KEY,
+    reason text        NOT NULL,
+    at     timestamptz NOT NULL
+);
+
 -- +goose Down
+DROP TABLE suppressions;
+DROP TABLE privacy_requests;
 DROP TABLE api_tokens;
 DROP TABLE audit_log;
 DROP TABLE audit_head;

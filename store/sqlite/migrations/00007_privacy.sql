@@ -53,7 +53,36 @@ CREATE TABLE api_tokens (
 );
 CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
 
+-- Data subject requests. identifier is cleared when the request closes;
+-- identifier_hash (keyed) stays.
+CREATE TABLE privacy_requests (
+    id              TEXT    PRIMARY KEY,
+    type            TEXT    NOT NULL,
+    identifier_type TEXT    NOT NULL,
+    identifier      TEXT    NOT NULL,
+    identifier_hash TEXT    NOT NULL,
+    law             TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    actor           TEXT    NOT NULL,
+    received_at     INTEGER NOT NULL,
+    due_at          INTEGER NOT NULL,
+    started_at      INTEGER,
+    completed_at    INTEGER,
+    outcome         BLOB    NOT NULL,
+    error           TEXT    NOT NULL
+);
+CREATE INDEX privacy_requests_received ON privacy_requests (received_at, id);
+
+-- Keyed hashes of suppressed identifiers.
+CREATE TABLE suppressions (
+    hash   TEXT    PRIMARY KEY,
+    reason TEXT    NOT NULL,
+    at     INTEGER NOT NULL
+);
+
 -- +goose Down
+DROP TABLE suppressions;
+DROP TABLE privacy_requests;
 DROP TABLE api_tokens;
 DROP TABLE audit_log;
 DROP TABLE consent_history;
