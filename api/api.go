@@ -50,6 +50,8 @@ type Options struct {
 	EventReader EventReader
 	// Consent serves the consent routes; nil answers them 503.
 	Consent Consent
+	// Requests serves data subject requests; nil answers them 503.
+	Requests Requests
 	// Tokens keeps role tokens; nil accepts only the admin token.
 	Tokens Tokens
 	// PIITraits names the traits masked for roles without access to
@@ -98,6 +100,7 @@ func (s *Server) routes() {
 	s.consentRoutes()
 	s.auditRoutes()
 	s.tokenRoutes()
+	s.requestRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})

@@ -6,22 +6,18 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/mosaic-cdp/mosaic/privacy"
 )
 
 // DefaultPIITraits are the trait names masked by default for roles without
 // access to personal data (matched without regard to case, _ and -).
-var DefaultPIITraits = []string{
-	"email", "phone", "mobile", "name", "firstName", "lastName", "fullName", "username",
-	"address", "street", "postalCode", "zip", "birthday", "birthdate", "dateOfBirth",
-	"ip", "ssn", "taxId", "passport", "iban", "avatar",
-}
+var DefaultPIITraits = privacy.DefaultPIITraits
 
 // masked is the mask of personal data in a value.
 const masked = "[masked]"
 
-func normKey(k string) string {
-	return strings.ToLower(strings.NewReplacer("_", "", "-", "", " ", "").Replace(k))
-}
+func normKey(k string) string { return privacy.TraitKey(k) }
 
 func (s *Server) piiSet() map[string]bool {
 	names := s.opts.PIITraits

@@ -76,6 +76,10 @@ type Options struct {
 	// NewMessageID makes the messageId of messages sent without one.
 	// Default: a random UUID.
 	NewMessageID func() string
+	// Suppressed reports whether a normalised event carries an identifier
+	// on the suppression list (package privacy): such an event is answered
+	// like any other and not stored. Nil: nothing is suppressed.
+	Suppressed func(ev *mosaic.Event) bool
 }
 
 // DefaultOptions returns the defaults: Segment's limits and a limiter

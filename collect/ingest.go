@@ -149,6 +149,10 @@ func (h *Handler) normalizeAll(rs *reqState, src *mosaic.Source, now time.Time) 
 			continue
 		}
 		ev := mosaic.Event{SourceID: src.ID, MessageID: a.MessageID, Type: a.Type, ReceivedAt: now, Message: out}
+		if h.opts.Suppressed != nil && h.opts.Suppressed(&ev) {
+			h.metrics.suppressed.Inc()
+			continue // the person asked not to be processed: not stored
+		}
 		rs.recs, _ = ev.AppendBinary(rs.recs)
 		rs.ends = append(rs.ends, len(rs.recs))
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // The default purposes. Necessary is granted unless denied explicitly; the
@@ -94,4 +95,30 @@ func (p *Purposes) names() string {
 		s += pu.Name
 	}
 	return s
+}
+
+// DefaultPIITraits are the trait names that hold personal data by default:
+// masked for roles without access to it, and searched for in raw payloads
+// on erasure (matched as TraitKey makes them).
+var DefaultPIITraits = []string{
+	"email", "phone", "mobile", "name", "firstName", "lastName", "fullName", "username",
+	"address", "street", "postalCode", "zip", "birthday", "birthdate", "dateOfBirth",
+	"ip", "ssn", "taxId", "passport", "iban", "avatar",
+}
+
+// TraitKey is the form trait names are compared in: lower case, without
+// _, - and spaces ("first_name" and "firstName" are one).
+func TraitKey(k string) string {
+	return strings.ToLower(strings.NewReplacer("_", "", "-", "", " ", "").Replace(k))
+}
+
+// IsPIITrait reports whether name is one of DefaultPIITraits.
+func IsPIITrait(name string) bool {
+	k := TraitKey(name)
+	for _, p := range DefaultPIITraits {
+		if TraitKey(p) == k {
+			return true
+		}
+	}
+	return false
 }

@@ -20,11 +20,19 @@ func consentObserver(st store.Store) (*privacy.Observer, []engine.ProfileObserve
 	return obs, []engine.ProfileObserver{obs}, nil
 }
 
-// newAuditor returns the audit log, keyed by the installation secret.
-func newAuditor(ctx context.Context, st store.Store) (*privacy.Auditor, error) {
-	secret, err := privacy.InstallationSecret(ctx, st)
+// startPrivacy makes the audit log and the request service, keyed by the
+// installation secret, and starts carrying out requests.
+func (m *Main) startPrivacy(ctx context.Context) error {
+	secret, err := privacy.InstallationSecret(ctx, m.Store)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return privacy.NewAuditor(st, secret, nil), nil
+	m.Audit = privacy.NewAuditor(m.Store, secret, nil)
+	if m.Requests, err = m.newRequests(ctx, secret); err != nil {
+		return err
+	}
+	rctx, stop := context.WithCancel(context.Background())
+	m.privacyStop, m.privacyDone = stop, make(chan struct{})
+	go func() { defer close(m.privacyDone); m.Requests.Run(rctx) }()
+	return nil
 }

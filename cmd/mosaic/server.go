@@ -25,7 +25,6 @@ import (
 	"github.com/mosaic-cdp/mosaic/collect"
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
-	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/privacy"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/store"
@@ -46,12 +45,17 @@ type Main struct {
 	Profiles *engine.Profiles
 	Consent  *privacy.Service
 	Audit    *privacy.Auditor
+	Requests *privacy.Requests
+
+	live        sync.RWMutex // guards gen and the three stage fields above it
+	gen         *stages
+	erasing     sync.Mutex // one erasure at a time
+	privacyStop context.CancelFunc
+	privacyDone chan struct{}
 
 	registry   *prometheus.Registry
 	listener   net.Listener
 	httpServer *http.Server
-	engineStop context.CancelFunc
-	engineDone chan error // one result per stage
 	closeOnce  sync.Once
 }
 
@@ -99,28 +103,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	registerLogMetrics(m.registry, m.Log)
-	m.Engine = engine.New(m.Log, m.Store, engine.Options{
-		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: m.registry,
-	})
-	consent, observers, err := consentObserver(m.Store)
+	g, err := m.startStages()
 	if err != nil {
 		return err
 	}
-	m.Profiles, err = engine.NewProfiles(m.Engine, m.Store, engine.ProfileOptions{
-		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
-		Observers: observers,
-	})
-	if err != nil {
+	m.use(g)
+	if err := m.startPrivacy(ctx); err != nil {
 		return err
 	}
-	m.Consent = privacy.NewService(consent, m.Profiles, m.Log, nil)
-	if m.Audit, err = newAuditor(ctx, m.Store); err != nil {
-		return err
-	}
-	engineCtx, stop := context.WithCancel(context.Background())
-	m.engineStop, m.engineDone = stop, make(chan error, 2)
-	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
-	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
 	return m.serve(m.handler(tokenHash))
 }
 
@@ -181,9 +171,10 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 	copts := collect.DefaultOptions()
 	copts.Log, copts.Registerer, copts.MaxInFlight = m.Logger.With("part", "collect"), m.registry, m.Config.MaxInFlight
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
-	admin := api.New(m.Store, m.Engine, api.Options{
-		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: m.Profiles, EventReader: m.Engine,
-		Consent: m.Consent, Audit: m.Audit, Tokens: m.Store,
+	copts.Suppressed = m.Requests.Suppressed
+	admin := api.New(m.Store, liveEvents{m}, api.Options{
+		Log: m.Logger.With("part", "api"), TokenHash: tokenHash, Profiles: liveProfiles{m}, EventReader: liveEvents{m},
+		Consent: liveConsent{m}, Audit: m.Audit, Tokens: m.Store, Requests: m.Requests,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 	})
 	browser := ajs.NewHandler(sources, ajs.Options{PublicURL: m.Config.PublicURL})
@@ -198,7 +189,7 @@ func (m *Main) handler(tokenHash [32]byte) http.Handler {
 		respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{m.registry, m.stageMetrics()}, promhttp.HandlerOpts{}))
 	mux.Handle("/debug/pprof/", admin.Protect(http.HandlerFunc(pprof.Index)))
 	mux.Handle("/debug/pprof/profile", admin.Protect(http.HandlerFunc(pprof.Profile)))
 	mux.Handle("/debug/pprof/trace", admin.Protect(http.HandlerFunc(pprof.Trace)))
@@ -266,12 +257,13 @@ func (m *Main) Close(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("finish in-flight requests: %w", err))
 			}
 		}
-		if m.engineStop != nil {
-			m.engineStop()
-			for range cap(m.engineDone) {
-				if err := <-m.engineDone; err != nil {
-					errs = append(errs, fmt.Errorf("stop engine: %w", err))
-				}
+		if m.privacyStop != nil {
+			m.privacyStop()
+			<-m.privacyDone // an erasure in progress finishes first
+		}
+		if g := m.current(); g != nil {
+			if err := g.stopStages(); err != nil {
+				errs = append(errs, fmt.Errorf("stop engine: %w", err))
 			}
 		}
 		if m.Log != nil {
