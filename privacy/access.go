@@ -121,6 +121,9 @@ func (r *Requests) collect(ctx context.Context, reqID string, v *engine.Identity
 
 // access writes the person's export as JSON and CSV (one row per event).
 func (r *Requests) access(ctx context.Context, req *store.PrivacyRequest, id identity.Identifier) (map[string]any, error) {
+	if err := r.env.Settle(ctx); err != nil {
+		return nil, err
+	}
 	v, err := r.person(id)
 	if err != nil {
 		return nil, err

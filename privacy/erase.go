@@ -44,15 +44,7 @@ func (r *Requests) erase(ctx context.Context, req *store.PrivacyRequest, id iden
 		out["suppressed"] = hashes
 	}
 	needles := [][]byte{[]byte(id.Value)}
-	var seqs []uint64
 	if v != nil {
-		rows, err := r.timeline(ctx, v.ID.String())
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range rows {
-			seqs = append(seqs, t.Seq)
-		}
 		needles = append(needles, r.personalValues(v)...)
 	}
 	if out["exports_removed"], err = r.removeExports(ctx, hashes); err != nil {
@@ -65,15 +57,28 @@ func (r *Requests) erase(ctx context.Context, req *store.PrivacyRequest, id iden
 	if err := r.st.UpdatePrivacyRequest(ctx, req); err != nil {
 		return nil, err
 	}
-	if err := r.env.EraseEvents(ctx, seqs); err != nil {
-		return nil, fmt.Errorf("privacy: erase %d events: %w", len(seqs), err)
+	// The person's events are read once processing has stopped, so an
+	// event that arrived since the lookup above is erased too.
+	n, err := r.env.EraseEvents(ctx, func(ctx context.Context) ([]uint64, error) {
+		if v == nil {
+			return nil, nil
+		}
+		var seqs []uint64
+		rows, err := r.timeline(ctx, v.ID.String())
+		for _, t := range rows {
+			seqs = append(seqs, t.Seq)
+		}
+		return seqs, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("privacy: erase events: %w", err)
 	}
 	if left, err := r.env.Identity(id.String()); err == nil {
 		return nil, fmt.Errorf("privacy: after erasure profile %s still has the identifier", left.ID)
 	} else if mosaic.ErrorCode(err) != mosaic.ENOTFOUND {
 		return nil, err
 	}
-	out["events_erased"] = len(seqs)
+	out["events_erased"] = n
 	out["destinations"] = []any{} // none configured here; see docs/privacy.md
 	return out, nil
 }

@@ -49,9 +49,14 @@ type Env interface {
 	TraitHistory(ctx context.Context, profileID uint64, groupID, name string, limit int) ([]store.TraitRow, error)
 	Event(seq uint64) (mosaic.Event, error)
 	ConsentView(ctx context.Context, ref string, at time.Time) (*View, error)
-	// EraseEvents removes the records from the event log and rebuilds the
-	// derived state without them, then compacts the store's files.
-	EraseEvents(ctx context.Context, seqs []uint64) error
+	// Settle waits until every durable event is processed and the derived
+	// state saved, so reads of saved state are complete.
+	Settle(ctx context.Context) error
+	// EraseEvents stops processing, calls find for the records to erase
+	// (with all state saved, so the answer is complete), removes them from
+	// the event log and rebuilds the derived state without them, then
+	// compacts the store's files. It returns how many records it erased.
+	EraseEvents(ctx context.Context, find func(context.Context) ([]uint64, error)) (int, error)
 }
 
 // RequestOptions configures Requests.

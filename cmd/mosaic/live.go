@@ -85,33 +85,58 @@ func (m *Main) stageMetrics() prometheus.Gatherer {
 	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return m.current().metrics.Gather() })
 }
 
-// EraseEvents implements privacy.Env: it stops the stages, overwrites the
-// records in the log with tombstones of the same size, deletes all derived
-// state, starts new stages that rebuild it from the log, waits until they
-// reach where the old ones were, and compacts the store's files. Erasures
-// run one at a time.
-func (m *Main) EraseEvents(ctx context.Context, seqs []uint64) error {
-	m.erasing.Lock()
-	defer m.erasing.Unlock()
-	old := m.current()
-	if err := old.stopStages(); err != nil {
-		m.Logger.Warn("erasure: stopping the stages", "err", err)
-	}
-	if _, err := m.Log.Redact(seqs, tombstone); err != nil {
-		return m.restart(fmt.Errorf("redact the event log: %w", err))
-	}
-	if err := m.Store.ResetDerived(ctx); err != nil {
-		return m.restart(fmt.Errorf("reset derived state: %w", err))
-	}
-	g, err := m.startStages()
-	if err != nil {
-		return fmt.Errorf("restart the engine: %w", err)
-	}
-	m.use(g)
+// Settle implements privacy.Env: it waits until the stages have processed
+// every durable event and saved their state, so reads of the store (trait
+// history, timelines) are complete.
+func (m *Main) Settle(ctx context.Context) error {
+	g := m.current()
 	if err := g.profiles.WaitProcessed(ctx, m.Log.LastSeq()); err != nil {
 		return err
 	}
-	return m.Store.Compact(ctx)
+	target := g.profiles.Processed()
+	for {
+		seq, _, _, err := m.Store.ProfileCheckpoint(ctx)
+		if err != nil || seq >= target {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// EraseEvents implements privacy.Env: it stops the stages (saving their
+// final state), asks find for the records to erase, overwrites them in the
+// log with tombstones of the same size, deletes all derived state, starts
+// new stages that rebuild it from the log, waits until they reach the end
+// of the log, and compacts the store's files. Erasures run one at a time.
+func (m *Main) EraseEvents(ctx context.Context, find func(context.Context) ([]uint64, error)) (int, error) {
+	m.erasing.Lock()
+	defer m.erasing.Unlock()
+	if err := m.current().stopStages(); err != nil {
+		m.Logger.Warn("erasure: stopping the stages", "err", err)
+	}
+	seqs, err := find(ctx)
+	if err != nil {
+		return 0, m.restart(err)
+	}
+	if _, err := m.Log.Redact(seqs, tombstone); err != nil {
+		return 0, m.restart(fmt.Errorf("redact the event log: %w", err))
+	}
+	if err := m.Store.ResetDerived(ctx); err != nil {
+		return 0, m.restart(fmt.Errorf("reset derived state: %w", err))
+	}
+	g, err := m.startStages()
+	if err != nil {
+		return 0, fmt.Errorf("restart the engine: %w", err)
+	}
+	m.use(g)
+	if err := m.Settle(ctx); err != nil {
+		return 0, err
+	}
+	return len(seqs), m.Store.Compact(ctx)
 }
 
 // restart starts a generation again after a failed erasure, so the server
