@@ -75,3 +75,36 @@ func TestRedact(t *testing.T) {
 	defer l.Close()
 	check(l)
 }
+
+// BenchmarkRedact erases 10,000 records spread over a log of 200,000
+// records of 500 bytes (one person's events among many): the cost of the
+// log part of an erasure.
+func BenchmarkRedact(b *testing.B) {
+	l, err := Open(b.TempDir(), DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	rec := bytes.Repeat([]byte{'e'}, 500)
+	batch := make([][]byte, 1000)
+	for i := range batch {
+		batch[i] = rec
+	}
+	for range 200 {
+		if _, err := l.Append(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var seqs []uint64
+	for s := uint64(7); s <= 200_000; s += 20 {
+		seqs = append(seqs, s)
+	}
+	blank := func(_ uint64, old []byte) []byte { return make([]byte, len(old)) }
+	b.ResetTimer()
+	for b.Loop() {
+		if n, err := l.Redact(seqs, blank); err != nil || n != len(seqs) {
+			b.Fatalf("Redact = %d, %v", n, err)
+		}
+	}
+	b.ReportMetric(float64(len(seqs)), "records/op")
+}

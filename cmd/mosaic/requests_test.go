@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mosaic-cdp/mosaic/identity"
+	"github.com/mosaic-cdp/mosaic/privacy"
 )
 
 type requestJSON struct {
@@ -187,4 +190,8 @@ func TestErasureEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+func privacyInput(typ, value string) privacy.RequestInput {
+	return privacy.RequestInput{Type: "erase", Identifier: identity.Identifier{Type: typ, Value: value}}
 }
