@@ -105,8 +105,9 @@ type Store interface {
 	// (position, key chunks, duplicates, stored/duplicate counters — but NOT
 	// the rejected counters or the quarantine, which are not in the log), and
 	// the profile stage's state (position, graph snapshot, profiles, timeline,
-	// trait history, identity decisions). Sources, settings and the quarantine
-	// stay. Atomic: all or nothing.
+	// trait history, identity decisions), and consent (position, states,
+	// history). Sources, settings, the quarantine, tokens, the audit log,
+	// privacy requests and suppressions stay. Atomic: all or nothing.
 	ResetDerived(ctx context.Context) error
 
 	// Ping reports whether the store can be written.
