@@ -20,6 +20,8 @@ type Requests interface {
 	Get(ctx context.Context, id string) (*store.PrivacyRequest, error)
 	List(ctx context.Context) ([]*store.PrivacyRequest, error)
 	Export(ctx context.Context, id, format string) (string, error)
+	SetRetention(ctx context.Context, sourceID string, days int) error
+	Inventory(ctx context.Context, sources []*mosaic.Source, purposes []privacy.Purpose) (*privacy.Inventory, error)
 }
 
 func (s *Server) requestRoutes() {
@@ -27,6 +29,61 @@ func (s *Server) requestRoutes() {
 	s.mux.HandleFunc("GET /api/v1/privacy/requests", s.listRequests)
 	s.mux.HandleFunc("GET /api/v1/privacy/requests/{id}", s.getRequest)
 	s.mux.HandleFunc("GET /api/v1/privacy/requests/{id}/export", s.exportRequest)
+	s.mux.HandleFunc("PUT /api/v1/sources/{id}/retention", s.putRetention)
+	s.mux.HandleFunc("GET /api/v1/privacy/inventory", s.inventory)
+}
+
+// putRetention sets how many days a source's raw events are kept.
+func (s *Server) putRetention(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.requests()
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var req struct {
+		Days *int `json:"days"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if req.Days == nil {
+		s.error(w, r, mosaic.Errorf(mosaic.EINVALID, `Give the retention in days: {"days": 30} (7, 30, 90, 180, 365, or 0 for unlimited).`))
+		return
+	}
+	src, err := s.store.Source(r.Context(), r.PathValue("id"))
+	if err == nil {
+		err = rs.SetRetention(r.Context(), src.ID, *req.Days)
+	}
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, map[string]any{"source_id": src.ID, "retention_days": *req.Days})
+}
+
+// inventory serves the record of processing.
+func (s *Server) inventory(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.requests()
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	srcs, err := s.store.Sources(r.Context())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var purposes []privacy.Purpose
+	if c, err := s.consent(); err == nil {
+		purposes = c.Config().Purposes().List()
+	}
+	inv, err := rs.Inventory(r.Context(), srcs, purposes)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, inv)
 }
 
 func (s *Server) requests() (Requests, error) {

@@ -49,6 +49,9 @@ type Env interface {
 	TraitHistory(ctx context.Context, profileID uint64, groupID, name string, limit int) ([]store.TraitRow, error)
 	Event(seq uint64) (mosaic.Event, error)
 	ConsentView(ctx context.Context, ref string, at time.Time) (*View, error)
+	// Expired returns the log positions of events of the sources in
+	// cutoffs received before the source's cutoff.
+	Expired(ctx context.Context, cutoffs map[string]time.Time) ([]uint64, error)
 	// Settle waits until every durable event is processed and the derived
 	// state saved, so reads of saved state are complete.
 	Settle(ctx context.Context) error
@@ -205,7 +208,14 @@ func (r *Requests) normalize(id identity.Identifier) (identity.Identifier, error
 func (r *Requests) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
+	lastPurge := time.Time{}
 	for {
+		if now := r.opts.Now(); now.Sub(lastPurge) >= time.Hour {
+			if _, err := r.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
+				r.opts.Log.Error("retention: purge failed; retrying in an hour", "err", err)
+			}
+			lastPurge = now
+		}
 		open, err := r.st.PrivacyRequests(ctx, true)
 		if err != nil && ctx.Err() == nil {
 			r.opts.Log.Error("privacy requests: cannot list open requests", "err", err)

@@ -32,6 +32,16 @@ type PrivacyStore interface {
 	// EraseRejected deletes quarantined messages whose raw bytes contain
 	// any of needles, and returns how many.
 	EraseRejected(ctx context.Context, needles [][]byte) (int, error)
+	// SetRetention sets how many days a source's raw events are kept (0:
+	// unlimited). It does not check that the source exists.
+	SetRetention(ctx context.Context, sourceID string, days int) error
+	// Retentions returns the sources with a retention period, in days.
+	// Empty, not nil, if none.
+	Retentions(ctx context.Context) (map[string]int, error)
+	// TraitNames returns the distinct trait names of all profiles' trait
+	// histories (groupID "" only), sorted.
+	TraitNames(ctx context.Context) ([]string, error)
+
 	// Compact rewrites the store's files so that deleted data leaves them
 	// (SQLite: VACUUM and a WAL truncation; PostgreSQL: VACUUM of the
 	// tables erasure touches).

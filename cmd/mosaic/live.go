@@ -12,6 +12,7 @@ import (
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/engine"
+	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/privacy"
 	"github.com/mosaic-cdp/mosaic/store"
@@ -259,3 +260,37 @@ func (l liveConsent) Set(ctx context.Context, ref string, req privacy.SetRequest
 	return l.m.current().consent.Set(ctx, ref, req, actor)
 }
 func (l liveConsent) Config() *privacy.Config { return l.m.current().consent.Config() }
+
+// Expired implements privacy.Env. Records are appended in time order, so
+// the scan stops at the first record received after the latest cutoff;
+// erased records (tombstones) have no source and are skipped.
+func (m *Main) Expired(ctx context.Context, cutoffs map[string]time.Time) ([]uint64, error) {
+	var latest time.Time
+	for _, c := range cutoffs {
+		if c.After(latest) {
+			latest = c
+		}
+	}
+	var seqs []uint64
+	errDone := errors.New("done")
+	err := m.Log.Scan(0, func(rec eventlog.Record) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var ev mosaic.Event
+		if ev.UnmarshalBinary(rec.Data) != nil {
+			return nil
+		}
+		if !ev.ReceivedAt.Before(latest) {
+			return errDone
+		}
+		if c, ok := cutoffs[ev.SourceID]; ok && ev.ReceivedAt.Before(c) {
+			seqs = append(seqs, rec.Seq)
+		}
+		return nil
+	})
+	if errors.Is(err, errDone) {
+		err = nil
+	}
+	return seqs, err
+}

@@ -375,6 +375,7 @@ var distributionKeys = map[string]string{
 	"api_tokens":       "",
 	"privacy_requests": "",
 	"suppressions":     "",
+	"source_retention": "source_id",
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {

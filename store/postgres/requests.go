@@ -149,3 +149,52 @@ func (db *DB) Compact(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SetRetention implements store.PrivacyStore.
+func (db *DB) SetRetention(ctx context.Context, sourceID string, days int) error {
+	var err error
+	if days == 0 {
+		_, err = db.pool.Exec(ctx, `DELETE FROM source_retention WHERE source_id = $1`, store.CleanText(sourceID))
+	} else {
+		_, err = db.pool.Exec(ctx, `INSERT INTO source_retention (source_id, days) VALUES ($1, $2)
+			ON CONFLICT (source_id) DO UPDATE SET days = excluded.days`, store.CleanText(sourceID), days)
+	}
+	return wrap(ctx, "set retention of source "+sourceID, err)
+}
+
+// Retentions implements store.PrivacyStore.
+func (db *DB) Retentions(ctx context.Context) (map[string]int, error) {
+	rows, err := db.pool.Query(ctx, `SELECT source_id, days FROM source_retention`)
+	if err != nil {
+		return nil, wrap(ctx, "read retention", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var days int
+		if err := rows.Scan(&id, &days); err != nil {
+			return nil, wrap(ctx, "read retention", err)
+		}
+		out[id] = days
+	}
+	return out, wrap(ctx, "read retention", rows.Err())
+}
+
+// TraitNames implements store.PrivacyStore.
+func (db *DB) TraitNames(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT name FROM trait_history WHERE group_id = '' ORDER BY name`)
+	if err != nil {
+		return nil, wrap(ctx, "list trait names", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, wrap(ctx, "list trait names", err)
+		}
+		out = append(out, n)
+	}
+	return out, wrap(ctx, "list trait names", rows.Err())
+}

@@ -72,6 +72,20 @@ func (s suite) privacy(t *testing.T) {
 	if left, _ := st.Rejected(ctx, "s1", 0, 10); len(left) != 1 || string(left[0].Raw) != `{"email":"c@d.nl"}` {
 		t.Errorf("quarantine after erasure = %v", left)
 	}
+	for _, c := range []struct {
+		src  string
+		days int
+	}{{"s1", 30}, {"s2", 7}, {"s1", 90}, {"s2", 0}} {
+		if err := st.SetRetention(ctx, c.src, c.days); err != nil {
+			t.Fatalf("SetRetention(%s, %d) = %v", c.src, c.days, err)
+		}
+	}
+	if got, err := st.Retentions(ctx); err != nil || !cmp.Equal(got, map[string]int{"s1": 90}) {
+		t.Errorf("Retentions = %v, %v, want s1: 90 (s2 back to unlimited)", got, err)
+	}
+	if names, err := st.TraitNames(ctx); err != nil || len(names) != 0 {
+		t.Errorf("TraitNames of a store without profiles = %v, %v", names, err)
+	}
 	if err := st.Compact(ctx); err != nil {
 		t.Errorf("Compact = %v", err)
 	}

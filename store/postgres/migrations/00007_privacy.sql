@@ -85,7 +85,14 @@ CREATE TABLE suppressions (
     at     timestamptz NOT NULL
 );
 
+-- How many days each source's raw events are kept; no row: unlimited.
+CREATE TABLE source_retention (
+    source_id text    PRIMARY KEY,
+    days      integer NOT NULL
+);
+
 -- +goose Down
+DROP TABLE source_retention;
 DROP TABLE suppressions;
 DROP TABLE privacy_requests;
 DROP TABLE api_tokens;

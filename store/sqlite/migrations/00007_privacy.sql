@@ -80,7 +80,14 @@ CREATE TABLE suppressions (
     at     INTEGER NOT NULL
 );
 
+-- How many days each source's raw events are kept; no row: unlimited.
+CREATE TABLE source_retention (
+    source_id TEXT    PRIMARY KEY,
+    days      INTEGER NOT NULL
+);
+
 -- +goose Down
+DROP TABLE source_retention;
 DROP TABLE suppressions;
 DROP TABLE privacy_requests;
 DROP TABLE api_tokens;
