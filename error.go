@@ -13,6 +13,7 @@ const (
 	EINVALID       = "invalid"           // the request is malformed or breaks a rule
 	ENOTFOUND      = "not_found"         // no such resource
 	EUNAUTHORIZED  = "unauthorized"      // missing or wrong credentials
+	EFORBIDDEN     = "forbidden"         // valid credentials whose role may not do this
 	ETOOLARGE      = "too_large"         // a body or an event is over its size limit
 	ETOOMANY       = "too_many_requests" // back off and retry after the given delay
 	EUNAVAILABLE   = "unavailable"       // storage cannot accept writes now; retry later

@@ -27,7 +27,7 @@ type Consent interface {
 // It stands in until the privacy part's consent model replaces it.
 type SignalConsent struct {
 	Store interface {
-		ConsentSignal(ctx context.Context, profileKey string) (*store.ConsentRow, error)
+		ConsentSignal(ctx context.Context, profileKey string) (*store.ConsentSignal, error)
 	}
 	// Default is the answer for a profile without a consent signal: false
 	// (deny) unless the operator chose otherwise (--consent-default grant).

@@ -125,7 +125,7 @@ func (f *Forwarder) page(ctx context.Context, cursor uint64) (uint64, error) {
 		return cursor, err
 	}
 	c := &store.ForwardCommit{Seq: next}
-	consent := map[string]store.ConsentRow{}
+	consent := map[string]store.ConsentSignal{}
 	for i := range evs {
 		f.forward(ctx, &evs[i], c, consent)
 	}
@@ -170,7 +170,7 @@ func idString(v any) string {
 	return ""
 }
 
-func (f *Forwarder) forward(ctx context.Context, ev *mosaic.Event, c *store.ForwardCommit, consent map[string]store.ConsentRow) {
+func (f *Forwarder) forward(ctx context.Context, ev *mosaic.Event, c *store.ForwardCommit, consent map[string]store.ConsentSignal) {
 	var m segmentMessage
 	if err := json.Unmarshal(ev.Message, &m); err != nil {
 		return
@@ -188,7 +188,7 @@ func (f *Forwarder) forward(ctx context.Context, ev *mosaic.Event, c *store.Forw
 			t = ev.ReceivedAt
 		}
 		if old, ok := consent[key]; !ok || !t.Before(old.Time) {
-			consent[key] = store.ConsentRow{ProfileKey: key, Categories: b, Time: t, Seq: ev.Seq}
+			consent[key] = store.ConsentSignal{ProfileKey: key, Categories: b, Time: t, Seq: ev.Seq}
 		}
 	}
 	name := m.Event

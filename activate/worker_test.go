@@ -208,7 +208,7 @@ func TestConsentGate(t *testing.T) {
 	c := SignalConsent{Store: db}
 	save := func(seq uint64, key, prefs string, at time.Duration) {
 		t.Helper()
-		err := db.SaveForward(context.Background(), &store.ForwardCommit{Seq: seq, Consent: []store.ConsentRow{
+		err := db.SaveForward(context.Background(), &store.ForwardCommit{Seq: seq, Consent: []store.ConsentSignal{
 			{ProfileKey: key, Categories: []byte(prefs), Time: time.Unix(0, 0).Add(at), Seq: seq}}})
 		if err != nil {
 			t.Fatal(err)
@@ -235,7 +235,7 @@ func TestConsentWithdrawalStopsQueued(t *testing.T) {
 	h := newHarness(t, nil, true)
 	db := h.st
 	consent := func(seq uint64, prefs string) {
-		err := db.SaveForward(context.Background(), &store.ForwardCommit{Seq: seq, Consent: []store.ConsentRow{
+		err := db.SaveForward(context.Background(), &store.ForwardCommit{Seq: seq, Consent: []store.ConsentSignal{
 			{ProfileKey: "P", Categories: []byte(prefs), Time: time.Unix(int64(seq), 0), Seq: seq}}})
 		if err != nil {
 			t.Fatal(err)

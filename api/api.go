@@ -67,6 +67,18 @@ type Options struct {
 	// Predictions fits the prediction models and serves predicted traits;
 	// nil answers its routes 503 and leaves "predicted" out of profiles.
 	Predictions Predictions
+	// Consent serves the consent routes; nil answers them 503.
+	Consent Consent
+	// Requests serves data subject requests; nil answers them 503.
+	Requests Requests
+	// Tokens keeps role tokens; nil accepts only the admin token.
+	Tokens Tokens
+	// PIITraits names the traits masked for roles without access to
+	// personal data; nil means DefaultPIITraits.
+	PIITraits []string
+	// Audit records admin actions and reads of people's data; nil records
+	// nothing.
+	Audit Auditor
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
 }
@@ -111,6 +123,10 @@ func (s *Server) routes() {
 	s.clusterRoutes()
 	s.schemaRoutes()
 	s.predictionRoutes()
+	s.consentRoutes()
+	s.auditRoutes()
+	s.tokenRoutes()
+	s.requestRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})
@@ -122,19 +138,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveOpenAPI(w, r) // documentation, public like the docs it generates
 		return
 	}
-	if err := s.authenticate(r); err != nil {
+	p, err := s.authenticate(r)
+	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mosaic-admin"`)
-		s.error(w, r, err)
+		s.serveAudited(w, r, nil, s.failWith(err))
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	r = r.WithContext(withPrincipal(r.Context(), p))
+	if err := s.authorize(r, p); err != nil {
+		s.serveAudited(w, r, p, s.failWith(err))
+		return
+	}
+	s.serveAudited(w, r, p, s.masked(p, s.mux))
 }
 
 // Protect wraps h so that it needs the admin token too, for operator routes
 // outside /api/v1/ such as /debug/pprof/.
 func (s *Server) Protect(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.authenticate(r); err != nil {
+		p, err := s.authenticate(r)
+		if err == nil && p.Role != RoleAdmin {
+			err = mosaic.Errorf(mosaic.EFORBIDDEN, "Operator routes need an admin token.")
+		}
+		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mosaic-admin"`)
 			s.error(w, r, err)
 			return
@@ -143,7 +169,26 @@ func (s *Server) Protect(h http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) authenticate(r *http.Request) error {
+// failWith answers err.
+func (s *Server) failWith(err error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.error(w, r, err) })
+}
+
+// authenticate returns who the request's bearer token names: the admin
+// token of the configuration, or a role token.
+func (s *Server) authenticate(r *http.Request) (*Principal, error) {
+	err := s.checkAdminToken(r)
+	if err == nil {
+		return &Principal{Name: "admin", Role: RoleAdmin}, nil
+	}
+	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if p, ok := s.roleToken(r.Context(), strings.TrimSpace(token)); ok {
+		return p, nil
+	}
+	return nil, err
+}
+
+func (s *Server) checkAdminToken(r *http.Request) error {
 	h := r.Header.Get("Authorization")
 	scheme, token, _ := strings.Cut(h, " ")
 	switch {

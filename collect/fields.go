@@ -26,6 +26,7 @@ const (
 	fProperties
 	fTraits
 	fWriteKey
+	fGPC
 	numFields
 )
 
@@ -36,7 +37,7 @@ var fieldNames = [numFields]string{
 	fCategory: "category", fTimestamp: "timestamp", fSentAt: "sentAt",
 	fOriginalTimestamp: "originalTimestamp", fReceivedAt: "receivedAt", fContext: "context",
 	fIntegrations: "integrations", fProperties: "properties", fTraits: "traits",
-	fWriteKey: "writeKey",
+	fWriteKey: "writeKey", fGPC: "gpc",
 }
 
 // fieldOf returns the field a key names. The switch on string(key) does not
@@ -79,6 +80,8 @@ func fieldOf(key []byte) field {
 		return fTraits
 	case "writeKey":
 		return fWriteKey
+	case "gpc":
+		return fGPC
 	}
 	return fOther
 }
@@ -123,7 +126,7 @@ func kindOf(v []byte) kinds {
 
 // allowed lists the JSON types each field may have; null always means
 // "absent". Fields not listed (0) are not checked: originalTimestamp,
-// receivedAt and writeKey are dropped and replaced anyway.
+// receivedAt, writeKey and gpc are dropped and replaced anyway.
 var allowed = [numFields]kinds{
 	fType:         kString | kNull,
 	fMessageID:    kString | kNull,

@@ -79,6 +79,10 @@ type Options struct {
 	// Cleaner standardises each accepted message before it is stored
 	// (package clean). Nil: messages are stored as normalised.
 	Cleaner Cleaner
+	// Suppressed reports whether a normalised event carries an identifier
+	// on the suppression list (package privacy): such an event is answered
+	// like any other and not stored. Nil: nothing is suppressed.
+	Suppressed func(ev *mosaic.Event) bool
 }
 
 // DefaultOptions returns the defaults: Segment's limits and a limiter

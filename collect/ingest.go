@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic"
@@ -93,6 +94,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, rs *reqState, 
 	now := h.opts.Now()
 	if err == nil {
 		rs.norm.newID, rs.norm.lim = h.opts.NewMessageID, h.lim
+		rs.norm.gpc = secGPC(r.Header)
 		err = rs.norm.reset(typ, &rs.dec.env, now)
 	}
 	if err != nil {
@@ -150,6 +152,10 @@ func (h *Handler) normalizeAll(rs *reqState, src *mosaic.Source, now time.Time) 
 			continue
 		}
 		ev := mosaic.Event{SourceID: src.ID, MessageID: a.MessageID, Type: a.Type, ReceivedAt: now, Message: out}
+		if h.opts.Suppressed != nil && h.opts.Suppressed(&ev) {
+			h.metrics.suppressed.Inc()
+			continue // the person asked not to be processed: not stored
+		}
 		rs.recs, _ = ev.AppendBinary(rs.recs)
 		rs.ends = append(rs.ends, len(rs.recs))
 	}
@@ -248,4 +254,16 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err *mosaic.Error
 		Rejected: rejected,
 	})
 	return status
+}
+
+// secGPC reports whether the request carries the Global Privacy Control
+// signal: a Sec-GPC header with exactly the value 1 (any of several, as
+// the GPC specification says; other values count as absent).
+func secGPC(h http.Header) bool {
+	for _, v := range h.Values("Sec-GPC") {
+		if strings.TrimSpace(v) == "1" {
+			return true
+		}
+	}
+	return false
 }

@@ -13,6 +13,7 @@ type metrics struct {
 	bytes         prometheus.Counter     // request body bytes as sent (compressed if gzip)
 	rejected      *prometheus.CounterVec // messages quarantined, by error code
 	appendSeconds prometheus.Histogram   // time Append took, i.e. waiting for the group commit
+	suppressed    prometheus.Counter     // messages not stored: a suppressed identifier
 }
 
 // newMetrics makes the metrics and registers them on reg, if not nil.
@@ -36,6 +37,10 @@ func newMetrics(reg prometheus.Registerer, inFlight func() float64) *metrics {
 			Name: "mosaic_collect_rejected_events_total",
 			Help: "Messages rejected by validation and put in quarantine, by error code.",
 		}, []string{"code"}),
+		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mosaic_collect_suppressed_events_total",
+			Help: "Messages answered but not stored because they carry an identifier on the suppression list.",
+		}),
 		appendSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "mosaic_collect_append_seconds",
 			Help:    "Time to append a request's messages to the event log, including the wait for the shared fsync.",
@@ -50,6 +55,7 @@ func newMetrics(reg prometheus.Registerer, inFlight func() float64) *metrics {
 	m.bytes = register(reg, m.bytes)
 	m.rejected = register(reg, m.rejected)
 	m.appendSeconds = register(reg, m.appendSeconds)
+	m.suppressed = register(reg, m.suppressed)
 	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "mosaic_collect_in_flight_requests",
 		Help: "Tracking API requests being handled; at Options.MaxInFlight, more get 429.",

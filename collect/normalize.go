@@ -19,6 +19,7 @@ type normalizer struct {
 	lim        limits
 
 	received  []byte    // receivedAt as a JSON string, formatted once per request
+	gpc       bool      // the request carried Sec-GPC: 1; written as "gpc": true
 	sentAt    time.Time // env.sentAt parsed, if hasSentAt
 	hasSentAt bool
 	envCtx    []member // env.context's members

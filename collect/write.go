@@ -48,6 +48,9 @@ func (n *normalizer) write(dst []byte, a accepted, ts time.Time, members []membe
 		dst = append(dst, `,"sentAt":`...)
 		dst = append(dst, n.env.sentAt.val...)
 	}
+	if n.gpc {
+		dst = append(dst, `,"gpc":true`...)
+	}
 	dst = append(dst, `,"receivedAt":`...)
 	dst = append(dst, n.received...)
 	return append(dst, '}')
@@ -55,10 +58,11 @@ func (n *normalizer) write(dst []byte, a accepted, ts time.Time, members []membe
 
 // serverSet reports whether the normaliser writes field f itself rather
 // than copying the client's value. writeKey is dropped: it authenticated
-// the request and the source ID says the same.
+// the request and the source ID says the same. gpc is only ever the
+// server's record of the request's Sec-GPC header, never a client's.
 func (n *normalizer) serverSet(f field) bool {
 	switch f {
-	case fType, fMessageID, fTimestamp, fSentAt, fOriginalTimestamp, fReceivedAt, fWriteKey:
+	case fType, fMessageID, fTimestamp, fSentAt, fOriginalTimestamp, fReceivedAt, fWriteKey, fGPC:
 		return true
 	case fContext:
 		return len(n.envCtx) > 0

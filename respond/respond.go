@@ -18,6 +18,7 @@ var statuses = map[string]int{
 	mosaic.EINVALID:       http.StatusBadRequest,
 	mosaic.ENOTFOUND:      http.StatusNotFound,
 	mosaic.EUNAUTHORIZED:  http.StatusUnauthorized,
+	mosaic.EFORBIDDEN:     http.StatusForbidden,
 	mosaic.ETOOLARGE:      http.StatusRequestEntityTooLarge,
 	mosaic.ETOOMANY:       http.StatusTooManyRequests,
 	mosaic.EUNAVAILABLE:   http.StatusServiceUnavailable,

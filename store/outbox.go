@@ -56,7 +56,7 @@ type OutboxStore interface {
 	SaveForward(ctx context.Context, c *ForwardCommit) error
 	// ConsentSignal returns the newest consent signal saved for a profile
 	// key; ENOTFOUND if none.
-	ConsentSignal(ctx context.Context, profileKey string) (*ConsentRow, error)
+	ConsentSignal(ctx context.Context, profileKey string) (*ConsentSignal, error)
 
 	// ClaimDue returns up to limit pending messages of a destination,
 	// oldest first (by Seq), leaving out every message of a profile key
@@ -158,11 +158,11 @@ type DeliveryStats struct {
 type ForwardCommit struct {
 	Seq     uint64 // log position processed, inclusive
 	Outbox  []OutboxMessage
-	Consent []ConsentRow
+	Consent []ConsentSignal
 }
 
-// ConsentRow is the consent a profile's events last signalled.
-type ConsentRow struct {
+// ConsentSignal is the consent a profile's events last signalled.
+type ConsentSignal struct {
 	ProfileKey string
 	Categories []byte // JSON object: purpose → bool
 	Time       time.Time

@@ -37,6 +37,10 @@ type Store interface {
 	SegmentStore
 	SchemaStore
 	PredictStore
+	ConsentStore
+	AuditStore
+	TokenStore
+	PrivacyStore
 
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
 	// must be set by the caller; EINVALID if the ID or write key is empty.
@@ -106,10 +110,11 @@ type Store interface {
 	// the rejected counters or the quarantine, which are not in the log), and
 	// the profile stage's state (position, graph snapshot, profiles, timeline,
 	// trait history, identity decisions), the segment engine's (position,
-	// profile states, audience changes) and the schema stage's (position,
-	// fields). Sources, settings, the quarantine, segment definitions and
-	// the violation counts (found by collect, not in the log) stay. Atomic:
-	// all or nothing.
+	// profile states, audience changes), the schema stage's (position,
+	// fields), the predictions' activity and consent (position, states,
+	// history). Sources, settings, the quarantine, segment definitions, the
+	// violation counts (found by collect, not in the log), tokens, the audit
+	// log, privacy requests and suppressions stay. Atomic: all or nothing.
 	ResetDerived(ctx context.Context) error
 
 	// Ping reports whether the store can be written.

@@ -8,16 +8,18 @@ import (
 	"github.com/mosaic-cdp/mosaic/activate"
 	"github.com/mosaic-cdp/mosaic/activate/kafka"
 	"github.com/mosaic-cdp/mosaic/engine"
+	"github.com/mosaic-cdp/mosaic/identity"
+	"github.com/mosaic-cdp/mosaic/privacy"
 	"github.com/mosaic-cdp/mosaic/store"
 )
 
 // openActivation returns the delivery service and the event forwarder.
-func (m *Main) openActivation(st store.Store, e *engine.Engine, profiles *engine.Profiles) (*activate.Service, *activate.Forwarder) {
+func (m *Main) openActivation(st store.Store, e *engine.Engine, profiles *engine.Profiles, consent *privacy.Service) (*activate.Service, *activate.Forwarder) {
 	allow, _ := activate.ParseAllowList(m.Config.WebhookAllowCIDR) // checked by Validate
 	opts := activate.DefaultOptions()
 	opts.Log = m.Logger.With("part", "activate")
 	opts.Kinds = activate.NewKinds(activate.Webhook{}, activate.File{}, kafka.Kind{})
-	opts.Consent = activate.SignalConsent{Store: st, Default: m.Config.ConsentDefault == "grant"}
+	opts.Consent = privacyConsent{consent: consent, profiles: profiles}
 	opts.HTTP = activate.Guard{Allow: allow}.Client(opts.Concurrency)
 	opts.FileRoot = filepath.Join(m.Config.Data, "exports")
 	opts.MaxAge, opts.RetryBase = m.Config.DeliveryMaxAge, m.Config.DeliveryRetry
@@ -42,4 +44,25 @@ func profileKey(profiles *engine.Profiles) func(ctx context.Context, ev *mosaic.
 		}
 		return id.String()
 	}
+}
+
+// privacyConsent is activation's consent gate on the privacy model
+// (package privacy): consent per purpose from every signal, events, the API
+// and GPC, following the profile through merges and splits.
+type privacyConsent struct {
+	consent  *privacy.Service
+	profiles *engine.Profiles
+}
+
+// Granted answers for a profile key: a profile ID, or an identifier
+// reference for an event the profile stage has not resolved; a person
+// Mosaic does not know has consented to nothing.
+func (c privacyConsent) Granted(ctx context.Context, key string, purposes []string) (bool, error) {
+	id, err := identity.ParseProfileID(key)
+	if err != nil {
+		if id, err = c.profiles.Find(key); err != nil {
+			return false, nil
+		}
+	}
+	return c.consent.Granted(ctx, uint64(id), purposes)
 }

@@ -11,6 +11,7 @@
 //	mosaic predict fit            fit the prediction models now (--as-of DATE for a backtest)
 //	mosaic replay                 rebuild derived state from the log (server stopped)
 //	mosaic token reset            make a new admin token (server stopped)
+//	mosaic audit verify           check the audit log's hash chain
 //	mosaic version                print version and commit
 //
 // Every flag also reads from an environment variable MOSAIC_<NAME> and from
@@ -42,6 +43,7 @@ type CLI struct {
 	Migrate      MigrateCmd      `cmd:"" help:"Copy an embedded installation (event log and configuration) into PostgreSQL."`
 	Replay       ReplayCmd       `cmd:"" help:"Rebuild profiles and everything derived from the event log (server stopped)."`
 	Token        TokenCmd        `cmd:"" help:"Manage the admin token."`
+	Audit        AuditCmd        `cmd:"" help:"Verify the audit log."`
 	Version      VersionCmd      `cmd:"" help:"Print the version and commit."`
 }
 

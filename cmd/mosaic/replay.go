@@ -53,10 +53,15 @@ func (c *ReplayCmd) Run(g *Globals) error {
 		return fmt.Errorf("delete derived state: %w", err)
 	}
 	e := engine.New(lg, st, engine.Options{Window: c.DedupeWindow})
-	// The prediction observer rebuilds each profile's orders and engagement.
+	// The observers rebuild each profile's orders and engagement (for the
+	// predictions) and its consent.
 	obs := live.NewObserver(st, live.ObserverOptions{OrderEvent: c.PredictOrderEvent, RevenueProperty: c.PredictRevenueProperty})
+	_, consent, err := consentObserver(st, false) // defaults apply when reading, not to what is kept
+	if err != nil {
+		return err
+	}
 	p, err := engine.NewProfiles(e, st, engine.ProfileOptions{Extract: identity.ExtractConfig{DefaultRegion: c.DefaultRegion},
-		Partitions: c.ProfilePartitions, Observers: []engine.ProfileObserver{obs}})
+		Partitions: c.ProfilePartitions, Observers: append([]engine.ProfileObserver{obs}, consent...)})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/imports"
 	"github.com/mosaic-cdp/mosaic/predict/live"
+	"github.com/mosaic-cdp/mosaic/privacy"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/schema"
 	"github.com/mosaic-cdp/mosaic/segment"
@@ -60,6 +61,13 @@ type Main struct {
 	violations *clean.Violations
 	bgStop     context.CancelFunc // node-level background work (violation counts)
 	bgDone     chan error
+	Consent    *privacy.Service // of the latest term of the stages
+	Audit      *privacy.Auditor
+	Requests   *privacy.Requests
+
+	erasing     sync.Mutex // one erasure at a time
+	privacyStop context.CancelFunc
+	privacyDone chan struct{}
 
 	registry   *prometheus.Registry
 	listener   net.Listener
@@ -124,6 +132,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	bgCtx, bgStop := context.WithCancel(context.Background())
 	m.bgStop, m.bgDone = bgStop, make(chan error, 1)
 	go func() { m.bgDone <- m.violations.Run(bgCtx, 2*time.Second) }()
+	if err := m.startPrivacy(ctx); err != nil {
+		return err
+	}
 	h, err := m.handler(tokenHash)
 	if err != nil {
 		return err
@@ -200,6 +211,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	cleaner := clean.New(clean.Options{DefaultRegion: m.Config.DefaultRegion, Settings: m.Store,
 		Log: m.Logger.With("part", "clean"), Violations: m.violations})
 	copts.Cleaner = cleaner
+	copts.Suppressed = m.Requests.Suppressed
 	tracking := collect.NewHandler(m.Log, sources, m.Store, copts)
 	importer, err := imports.NewManager(tracking, m.Store, imports.Options{
 		Dir: filepath.Join(m.Config.Data, "imports"), Log: m.Logger.With("part", "imports")})
@@ -208,6 +220,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	}
 	m.adminOpts = api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash,
+		Audit: m.Audit, Tokens: m.Store, Requests: m.Requests,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 		Imports:       importer, Quality: cleaner, Violations: m.violations, Cluster: m,
 	}
@@ -298,6 +311,10 @@ func (m *Main) Close(ctx context.Context) error {
 			if err := m.httpServer.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("finish in-flight requests: %w", err))
 			}
+		}
+		if m.privacyStop != nil {
+			m.privacyStop()
+			<-m.privacyDone // an erasure in progress finishes first
 		}
 		if err := m.stopStages(); err != nil {
 			errs = append(errs, fmt.Errorf("stop engine: %w", err))

@@ -24,6 +24,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/predict/live"
+	"github.com/mosaic-cdp/mosaic/privacy"
 	"github.com/mosaic-cdp/mosaic/respond"
 	"github.com/mosaic-cdp/mosaic/schema"
 	"github.com/mosaic-cdp/mosaic/segment"
@@ -54,10 +55,15 @@ type term struct {
 	activate *activate.Service
 	schema   *schema.Stage
 	predict  *live.Service
+	consent  *privacy.Service
 	admin    *api.Server
 	metrics  *termMetrics
+	st       store.Store // the term's store: fenced by its lease with PostgreSQL
 	stop     context.CancelFunc
 	done     chan error // one result per stage
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // openLog opens the event log: in PostgreSQL with --postgres, else in the
@@ -125,8 +131,13 @@ func (m *Main) leaseTerm(st *postgres.DB) func() {
 	}
 	m.term.Store(t)
 	return func() {
-		m.term.CompareAndSwap(t, nil)
-		if err := t.close(); err != nil && !errors.Is(err, postgres.ErrFenced) {
+		// The current term: an erasure may have replaced t with a new
+		// term on the same lease.
+		cur := m.term.Swap(nil)
+		if cur == nil {
+			cur = t
+		}
+		if err := cur.close(); err != nil && !errors.Is(err, postgres.ErrFenced) {
 			m.Logger.Warn("stopping the sequential stages", "err", err)
 		}
 	}
@@ -136,7 +147,7 @@ func (m *Main) leaseTerm(st *postgres.DB) func() {
 // sequential stages, and what must run exactly once in an installation
 // (audience timers, deliveries, event forwarding), since it follows them.
 func (m *Main) startTerm(st store.Store) (*term, error) {
-	t := &term{metrics: &termMetrics{reg: m.registry}}
+	t := &term{metrics: &termMetrics{reg: m.registry}, st: st}
 	t.engine = engine.New(m.Log, st, engine.Options{
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: t.metrics,
 	})
@@ -146,24 +157,31 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 		return nil, err
 	}
 	t.predict = predict
+	consentObs, consentObservers, err := consentObserver(st, m.Config.ConsentDefault == "grant")
+	if err != nil {
+		return nil, err
+	}
 	t.profiles, err = engine.NewProfiles(t.engine, st, engine.ProfileOptions{
 		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
 		Append:     m.Log.Append,
-		Observers:  []engine.ProfileObserver{t.segments, predictObs},
+		Observers:  append([]engine.ProfileObserver{t.segments, predictObs}, consentObservers...),
 		Partitions: m.Config.ProfilePartitions,
 	})
 	if err != nil {
 		return nil, err
 	}
 	t.segments.Attach(t.profiles)
+	t.consent = privacy.NewService(consentObs, t.profiles, m.Log, nil)
 	var forward *activate.Forwarder
-	t.activate, forward = m.openActivation(st, t.engine, t.profiles)
+	t.activate, forward = m.openActivation(st, t.engine, t.profiles, t.consent)
 	t.schema = schema.New(t.engine, st, schema.Options{Log: m.Logger.With("part", "schema")})
 	opts := m.adminOpts
 	opts.Profiles, opts.Identity, opts.EventReader = t.profiles, t.profiles, t.engine
 	opts.Destinations, opts.Segments, opts.Schema, opts.Predictions = t.activate, t.segments, t.schema, t.predict
+	opts.Consent = t.consent
 	t.admin = api.New(st, t.engine, opts)
 	m.Engine, m.Profiles, m.Activate, m.Segments, m.Schema, m.Predictions = t.engine, t.profiles, t.activate, t.segments, t.schema, t.predict
+	m.Consent = t.consent
 	ctx, stop := context.WithCancel(context.Background())
 	t.stop = stop
 	schedule := func(ctx context.Context) error { t.predict.Schedule(ctx); return nil }
@@ -182,18 +200,22 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 	return t, nil
 }
 
-// close stops the term's stages with their final checkpoints.
+// close stops the term's stages with their final checkpoints. Calling it
+// again returns the first call's outcome.
 func (t *term) close() error {
-	t.stop()
-	t.predict.Close() // fits under way
-	var errs []error
-	for range cap(t.done) {
-		if err := <-t.done; err != nil {
-			errs = append(errs, err)
+	t.closeOnce.Do(func() {
+		t.stop()
+		t.predict.Close() // fits under way
+		var errs []error
+		for range cap(t.done) {
+			if err := <-t.done; err != nil {
+				errs = append(errs, err)
+			}
 		}
-	}
-	t.metrics.unregisterAll()
-	return errors.Join(errs...)
+		t.metrics.unregisterAll()
+		t.closeErr = errors.Join(errs...)
+	})
+	return t.closeErr
 }
 
 // stopStages stops the stages and, with PostgreSQL, releases their lease.

@@ -151,8 +151,8 @@ func (db *DB) SaveForward(ctx context.Context, c *store.ForwardCommit) error {
 }
 
 // ConsentSignal implements store.Store.
-func (db *DB) ConsentSignal(ctx context.Context, key string) (*store.ConsentRow, error) {
-	r := store.ConsentRow{ProfileKey: store.CleanText(key)}
+func (db *DB) ConsentSignal(ctx context.Context, key string) (*store.ConsentSignal, error) {
+	r := store.ConsentSignal{ProfileKey: store.CleanText(key)}
 	var seq int64
 	err := db.pool.QueryRow(ctx, `SELECT categories, time, seq FROM consent_signals WHERE profile_key = $1`, r.ProfileKey).
 		Scan(&r.Categories, &r.Time, &seq)

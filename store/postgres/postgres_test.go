@@ -402,6 +402,17 @@ var distributionKeys = map[string]string{
 	"predict_activity":  "profile_id",
 	"predicted_traits":  "profile_id",
 	"prediction_models": "", // one row per model
+	// Privacy: consent colocated with its profile; the rest are small
+	// reference tables (the audit log is one chain, appended serially).
+	"consent_position": "", // one row
+	"consent_state":    "profile_id",
+	"consent_history":  "profile_id",
+	"audit_head":       "", // one row
+	"audit_log":        "",
+	"api_tokens":       "",
+	"privacy_requests": "",
+	"suppressions":     "",
+	"source_retention": "source_id",
 }
 
 func TestTablesCarryTheirDistributionKey(t *testing.T) {

@@ -57,5 +57,8 @@ func resetBatch() *pgx.Batch {
 	b.Queue(`DELETE FROM schema_fields`)
 	b.Queue(`UPDATE predict_state SET seq = 0 WHERE id = 1`)
 	b.Queue(`DELETE FROM predict_activity`)
+	b.Queue(`UPDATE consent_position SET seq = 0 WHERE id = 1`)
+	b.Queue(`DELETE FROM consent_state`)
+	b.Queue(`DELETE FROM consent_history`)
 	return b
 }

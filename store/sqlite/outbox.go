@@ -165,8 +165,8 @@ func (db *DB) SaveForward(ctx context.Context, c *store.ForwardCommit) error {
 }
 
 // ConsentSignal implements store.Store.
-func (db *DB) ConsentSignal(ctx context.Context, key string) (*store.ConsentRow, error) {
-	r := store.ConsentRow{ProfileKey: store.CleanText(key)}
+func (db *DB) ConsentSignal(ctx context.Context, key string) (*store.ConsentSignal, error) {
+	r := store.ConsentSignal{ProfileKey: store.CleanText(key)}
 	var t, seq int64
 	err := db.read.QueryRowContext(ctx, `SELECT categories, time, seq FROM consent_signals WHERE profile_key = ?`, r.ProfileKey).
 		Scan(&r.Categories, &t, &seq)

@@ -25,6 +25,7 @@ var resetStatements = []string{
 	`UPDATE schema_state SET seq = 0 WHERE id = 1`,
 	`DELETE FROM schema_fields`,
 	`UPDATE predict_state SET seq = 0 WHERE id = 1`, `DELETE FROM predict_activity`,
+	`UPDATE consent_position SET seq = 0 WHERE id = 1`, `DELETE FROM consent_state`, `DELETE FROM consent_history`,
 }
 
 // ResetDerived implements store.Store, in one transaction: the write lock,

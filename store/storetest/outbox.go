@@ -149,14 +149,14 @@ func (s suite) forward(t *testing.T) {
 		t.Fatalf("ForwardCursor() = %d, %v; want 0", seq, err)
 	}
 	c := &store.ForwardCommit{Seq: 10, Outbox: []store.OutboxMessage{msg("d", "m1", "A")},
-		Consent: []store.ConsentRow{{ProfileKey: "A", Categories: []byte(`{"marketing":true}`), Time: at(time.Minute), Seq: 9}}}
+		Consent: []store.ConsentSignal{{ProfileKey: "A", Categories: []byte(`{"marketing":true}`), Time: at(time.Minute), Seq: 9}}}
 	for range 2 { // the second is a replay: a no-op
 		if err := st.SaveForward(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Older consent does not replace newer; nor does an old position enqueue.
-	old := &store.ForwardCommit{Seq: 11, Consent: []store.ConsentRow{{ProfileKey: "A", Categories: []byte(`{}`), Time: at(0), Seq: 11}}}
+	old := &store.ForwardCommit{Seq: 11, Consent: []store.ConsentSignal{{ProfileKey: "A", Categories: []byte(`{}`), Time: at(0), Seq: 11}}}
 	if err := st.SaveForward(ctx, old); err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Segments", s.segments)
 	t.Run("Schema", s.schema)
 	t.Run("Predict", s.predict)
+	t.Run("Consent", s.consent)
+	t.Run("Audit", s.audit)
+	t.Run("Tokens", s.tokens)
+	t.Run("Privacy", s.privacy)
 	t.Run("Profiles", func(t *testing.T) {
 		RunProfiles(t, func(t *testing.T) interface {
 			store.ProfileStore

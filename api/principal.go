@@ -1,0 +1,22 @@
+package api
+
+import "context"
+
+// Principal is who makes a request: the holder of the token it carried.
+type Principal struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+	PII  bool   `json:"pii"` // a marketer or viewer token granted personal data
+}
+
+type principalKey struct{}
+
+func withPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// principalOf returns the request's principal, nil before authentication.
+func principalOf(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
