@@ -50,5 +50,6 @@ func resetBatch() *pgx.Batch {
 	b.Queue(`UPDATE segment_state SET version = 0, seq = 0, meta = NULL WHERE id = 1`)
 	b.Queue(`DELETE FROM segment_profiles`)
 	b.Queue(`DELETE FROM audience_changes`)
+	b.Queue(`UPDATE audience_delivery_state SET change_id = 0 WHERE id = 1`) // the change IDs start again
 	return b
 }

@@ -22,6 +22,7 @@ var resetStatements = []string{
 	`UPDATE segment_state SET version = 0, seq = 0, meta = NULL WHERE id = 1`,
 	`DELETE FROM segment_profiles`,
 	`DELETE FROM audience_changes`,
+	`UPDATE audience_delivery_state SET change_id = 0 WHERE id = 1`, // the change IDs start again
 }
 
 // ResetDerived implements store.Store, in one transaction: the write lock,
