@@ -17,21 +17,22 @@ import (
 // ServeCmd holds the server's configuration: every field is a flag, an
 // environment variable MOSAIC_<NAME> and a key of the JSON config file.
 type ServeCmd struct {
-	Data             string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
-	Postgres         string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database there instead of in the data directory. The event log stays in the data directory." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
-	Addr             string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
-	AdminToken       string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
-	PublicURL        string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
-	MaxInFlight      int           `help:"Tracking API requests handled at once; more get 429 with Retry-After. Raise it on bigger machines." default:"1024"`
-	DefaultRegion    string        `help:"Region (e.g. NL, US) of phone numbers written without a country code, for identity resolution. Unset: such numbers are not used as identifiers."`
-	DedupeWindow     time.Duration `help:"How long a messageId is remembered to drop duplicates (at least 7 days recommended)." default:"168h"`
-	ShutdownTimeout  time.Duration `help:"How long to wait for in-flight requests on SIGINT/SIGTERM before closing." default:"30s"`
-	WebhookAllowCIDR string        `help:"Comma-separated CIDRs webhooks may reach although they are private, loopback or link-local (e.g. 127.0.0.0/8 for a receiver on this machine). Default: none; such addresses are refused." name:"webhook-allow-cidr" env:"MOSAIC_WEBHOOK_ALLOW_CIDR" placeholder:"CIDRS"`
-	ConsentDefault   string        `help:"What a profile without any consent signal gets: deny (send it nothing) or grant." enum:"deny,grant" default:"deny"`
-	DeliveryMaxAge   time.Duration `help:"How long a message is retried before it becomes a dead letter." default:"72h"`
-	DeliveryRetry    time.Duration `help:"Delay before the first retry of a failed delivery; each later one waits 4x longer (up to 6h), with jitter." default:"5s"`
-	LogFormat        string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`
-	LogLevel         string        `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
+	Data              string        `help:"Directory for the embedded event log and database. Created if missing." default:"./mosaic-data" placeholder:"DIR"`
+	Postgres          string        `help:"PostgreSQL URL (postgres://user:pass@host:5432/db) to keep the database there instead of in the data directory. The event log stays in the data directory." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
+	Addr              string        `help:"Address to listen on for HTTP. Use 0.0.0.0:8080 to accept connections from other machines." default:"127.0.0.1:8080"`
+	AdminToken        string        `help:"Admin API token. Prefer the environment variable MOSAIC_ADMIN_TOKEN. If unset, one is generated at first start, printed once, and only its hash kept." placeholder:"TOKEN"`
+	PublicURL         string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
+	MaxInFlight       int           `help:"Tracking API requests handled at once; more get 429 with Retry-After. Raise it on bigger machines." default:"1024"`
+	DefaultRegion     string        `help:"Region (e.g. NL, US) of phone numbers written without a country code, for identity resolution. Unset: such numbers are not used as identifiers."`
+	DedupeWindow      time.Duration `help:"How long a messageId is remembered to drop duplicates (at least 7 days recommended)." default:"168h"`
+	ShutdownTimeout   time.Duration `help:"How long to wait for in-flight requests on SIGINT/SIGTERM before closing." default:"30s"`
+	WebhookAllowCIDR  string        `help:"Comma-separated CIDRs webhooks may reach although they are private, loopback or link-local (e.g. 127.0.0.0/8 for a receiver on this machine). Default: none; such addresses are refused." name:"webhook-allow-cidr" env:"MOSAIC_WEBHOOK_ALLOW_CIDR" placeholder:"CIDRS"`
+	ConsentDefault    string        `help:"What a profile without any consent signal gets: deny (send it nothing) or grant." enum:"deny,grant" default:"deny"`
+	DeliveryMaxAge    time.Duration `help:"How long a message is retried before it becomes a dead letter." default:"72h"`
+	DeliveryRetry     time.Duration `help:"Delay before the first retry of a failed delivery; each later one waits 4x longer (up to 6h), with jitter." default:"5s"`
+	DeliveryRetention time.Duration `help:"How long delivered and consent-blocked messages stay listed before they are deleted; pending and dead ones always stay." default:"168h"`
+	LogFormat         string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`
+	LogLevel          string        `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
 }
 
 // Validate checks the configuration once, before anything starts.
@@ -60,6 +61,9 @@ func (c *ServeCmd) Validate() error {
 	}
 	if c.DeliveryMaxAge < time.Minute {
 		errs = append(errs, fmt.Errorf("--delivery-max-age must be at least 1m, not %s", c.DeliveryMaxAge))
+	}
+	if c.DeliveryRetention < time.Minute {
+		errs = append(errs, fmt.Errorf("--delivery-retention must be at least 1m, not %s", c.DeliveryRetention))
 	}
 	if c.DeliveryRetry <= 0 {
 		errs = append(errs, fmt.Errorf("--delivery-retry must be positive, not %s", c.DeliveryRetry))

@@ -115,15 +115,17 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	var forward *activate.Forwarder
-	m.Activate, forward = m.openActivation()
+	var audiences *activate.AudienceDelivery
+	m.Activate, forward, audiences = m.openActivation()
 	m.Segments.Attach(m.Profiles)
 	engineCtx, stop := context.WithCancel(context.Background())
-	m.engineStop, m.engineDone = stop, make(chan error, 5)
+	m.engineStop, m.engineDone = stop, make(chan error, 6)
 	go func() { m.engineDone <- m.Engine.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Profiles.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Segments.Run(engineCtx) }()
 	go func() { m.engineDone <- m.Activate.Run(engineCtx) }()
 	go func() { m.engineDone <- forward.Run(engineCtx) }()
+	go func() { m.engineDone <- audiences.Run(engineCtx) }()
 	h, err := m.handler(tokenHash)
 	if err != nil {
 		return err
