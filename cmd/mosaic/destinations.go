@@ -152,7 +152,7 @@ type DestIDCmd struct {
 var destRoutes = map[string][2]string{
 	"get": {"GET", ""}, "delete": {"DELETE", ""}, "test": {"POST", "/test"}, "pause": {"POST", "/pause"},
 	"resume": {"POST", "/resume"}, "flush": {"POST", "/flush"}, "stats": {"GET", "/stats"},
-	"snapshot": {"POST", "/snapshot"},
+	"snapshot":     {"POST", "/snapshot"},
 	"dead-letters": {"GET", "/dead-letters"}, "replay": {"POST", "/dead-letters/replay"},
 }
 
