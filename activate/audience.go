@@ -31,9 +31,9 @@ type AudienceStore interface {
 type Directory interface {
 	// Audience returns the audience an ID or key names; false if none.
 	Audience(ref string) (AudienceInfo, bool)
-	// Members returns the profile IDs of an audience's current members
+	// Members returns an audience's current members with a profile ID
 	// above after, in ID order, at most limit.
-	Members(audienceID string, after uint64, limit int) ([]uint64, error)
+	Members(audienceID string, after uint64, limit int) ([]Member, error)
 	// Profile returns a profile's identifiers and traits; false if none.
 	Profile(id uint64) (ProfileInfo, bool)
 }
@@ -43,6 +43,13 @@ type AudienceInfo struct {
 	ID   string `json:"id"`
 	Key  string `json:"key"`
 	Name string `json:"name,omitempty"`
+}
+
+// Member is a profile in an audience since a moment: the At of the
+// change that made it enter.
+type Member struct {
+	ProfileID uint64
+	Since     time.Time
 }
 
 // ProfileInfo is what an audience message carries of a profile.
@@ -163,8 +170,8 @@ func (a *AudienceDelivery) page(ctx context.Context, cursor int64) (int64, error
 		return cursor, err
 	}
 	changes = a.contiguous(cursor, changes)
-	if len(changes) == 0 {
-		return cursor, nil
+	if changes, err = a.consentKnown(ctx, changes); err != nil || len(changes) == 0 {
+		return cursor, err
 	}
 	var msgs []store.OutboxMessage
 	infos := map[string]AudienceInfo{}
@@ -209,9 +216,33 @@ func (a *AudienceDelivery) contiguous(cursor int64, changes []store.AudienceChan
 	return changes
 }
 
-// subscribed reports whether d receives changes of an audience.
-func (d *Destination) subscribed(aud AudienceInfo) bool {
-	return slices.Contains(d.Audiences, aud.ID) || aud.Key != "" && slices.Contains(d.Audiences, aud.Key)
+// consentKnown returns the leading changes whose causing event the event
+// forwarder has passed: it saves the consent signals events carry, which
+// the gate reads at send time, so a profile that entered an audience with
+// the event that granted consent is not blocked for lack of it.
+func (a *AudienceDelivery) consentKnown(ctx context.Context, changes []store.AudienceChange) ([]store.AudienceChange, error) {
+	fwd, err := a.st.ForwardCursor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, ch := range changes {
+		if ch.Seq > fwd {
+			return changes[:i], nil
+		}
+	}
+	return changes, nil
+}
+
+// receives reports whether d receives a change of an audience: it
+// subscribes to the audience, and the snapshot it got on connect did not
+// cover the change already.
+func (d *Destination) receives(aud AudienceInfo, changeID int64) bool {
+	for _, ref := range d.Audiences {
+		if ref == aud.ID || aud.Key != "" && ref == aud.Key {
+			return changeID > d.Horizons[ref]
+		}
+	}
+	return false
 }
 
 // appendChange appends a change's messages for the destinations subscribed
@@ -226,7 +257,7 @@ func (a *AudienceDelivery) appendChange(msgs []store.OutboxMessage, dests []*Des
 	}
 	var pinfo *ProfileInfo
 	for _, d := range dests {
-		if !d.subscribed(info) {
+		if !d.receives(info, ch.ID) {
 			continue
 		}
 		if pinfo == nil {
@@ -247,7 +278,7 @@ func (a *AudienceDelivery) appendChange(msgs []store.OutboxMessage, dests []*Des
 			a.opts.Log.Warn("audience change not delivered", "change", ch.ID, "destination", d.ID, "err", err)
 			continue
 		}
-		msgs = append(msgs, store.OutboxMessage{ID: changeMessageID(d.ID, ch), DestinationID: d.ID,
+		msgs = append(msgs, store.OutboxMessage{ID: changeMessageID(d, info, ch.ProfileID, ch.Entered, ch.At), DestinationID: d.ID,
 			ProfileKey: ProfileKey(ch.ProfileID), Type: typ, Payload: payload, CreatedAt: a.opts.Now()})
 	}
 	return msgs
@@ -261,9 +292,16 @@ func ProfileKey(id uint64) string { return identity.ProfileID(id).String() }
 // changeMessageID derives a change's message ID from what the change is,
 // not from its number in the list: a replay of the log, which numbers the
 // changes again, gives a change that happened the same way the same ID, so
-// it is not enqueued twice.
-func changeMessageID(destID string, ch *store.AudienceChange) string {
-	h := sha256.Sum256(fmt.Appendf(nil, "%s\naudience\n%s\n%d\n%t\n%d", destID, ch.AudienceID, ch.ProfileID, ch.Entered, ch.At.UnixMicro()))
+// it is not enqueued twice. The snapshot on connect gives a member the ID
+// of the change that made it enter, so when that change is saved after the
+// snapshot read it, the follower's message for it is the same message and
+// not sent twice. The horizon tells a re-subscription from the first.
+func changeMessageID(d *Destination, aud AudienceInfo, profile uint64, entered bool, at time.Time) string {
+	horizon := d.Horizons[aud.ID]
+	if aud.Key != "" && slices.Contains(d.Audiences, aud.Key) {
+		horizon = d.Horizons[aud.Key]
+	}
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\naudience\n%s\n%d\n%t\n%d\n%d", d.ID, aud.ID, profile, entered, at.UnixMicro(), horizon))
 	return "msg_" + hex.EncodeToString(h[:12])
 }
 
@@ -319,6 +357,12 @@ const snapshotPage = 1000
 // message. Changes after the snapshot follow it in the outbox, so a
 // receiver that applies messages in order ends with the right members.
 func (a *AudienceDelivery) Snapshot(ctx context.Context, d *Destination, refs []string) (*SnapshotResult, error) {
+	return a.snapshot(ctx, d, refs, false)
+}
+
+// snapshot sends a snapshot; on connect, its messages have the IDs of the
+// entries they stand for (see changeMessageID).
+func (a *AudienceDelivery) snapshot(ctx context.Context, d *Destination, refs []string, connect bool) (*SnapshotResult, error) {
 	res := &SnapshotResult{ID: "snap_" + uuid.NewString()[:13], Audiences: map[string]int{}}
 	at := a.opts.Now().UTC()
 	for _, ref := range refs {
@@ -326,7 +370,7 @@ func (a *AudienceDelivery) Snapshot(ctx context.Context, d *Destination, refs []
 		if !ok {
 			return res, mosaic.Errorf(mosaic.ENOTFOUND, "No audience %q.", ref)
 		}
-		n, err := a.snapshotAudience(ctx, d, info, res.ID, at)
+		n, err := a.snapshotAudience(ctx, d, info, res.ID, at, connect)
 		res.Audiences[info.ID] = n
 		res.Messages += n
 		if err != nil {
@@ -338,15 +382,16 @@ func (a *AudienceDelivery) Snapshot(ctx context.Context, d *Destination, refs []
 	return res, nil
 }
 
-func (a *AudienceDelivery) snapshotAudience(ctx context.Context, d *Destination, info AudienceInfo, snapID string, at time.Time) (int, error) {
+func (a *AudienceDelivery) snapshotAudience(ctx context.Context, d *Destination, info AudienceInfo, snapID string, at time.Time, connect bool) (int, error) {
 	n := 0
 	for after := uint64(0); ; {
-		ids, err := a.dir.Members(info.ID, after, snapshotPage)
-		if err != nil || len(ids) == 0 {
+		members, err := a.dir.Members(info.ID, after, snapshotPage)
+		if err != nil || len(members) == 0 {
 			return n, err
 		}
-		msgs := make([]store.OutboxMessage, 0, len(ids))
-		for _, id := range ids {
+		msgs := make([]store.OutboxMessage, 0, len(members))
+		for _, mb := range members {
+			id := mb.ProfileID
 			p, _ := a.dir.Profile(id)
 			data := audienceData(info, id, p, d.Mapping)
 			data["snapshot"] = map[string]any{"id": snapID, "at": at}
@@ -355,15 +400,34 @@ func (a *AudienceDelivery) snapshotAudience(ctx context.Context, d *Destination,
 				return n, err
 			}
 			h := sha256.Sum256([]byte(d.ID + "\n" + snapID + "\n" + info.ID + "\n" + strconv.FormatUint(id, 10)))
-			msgs = append(msgs, store.OutboxMessage{ID: "msg_" + hex.EncodeToString(h[:12]), DestinationID: d.ID,
+			msgID := "msg_" + hex.EncodeToString(h[:12])
+			if connect {
+				msgID = changeMessageID(d, info, id, true, mb.Since)
+			}
+			msgs = append(msgs, store.OutboxMessage{ID: msgID, DestinationID: d.ID,
 				ProfileKey: ProfileKey(id), Type: "audience.entered", Payload: payload, CreatedAt: a.opts.Now()})
 		}
 		if err := a.st.Enqueue(ctx, msgs); err != nil {
 			return n, err
 		}
-		n += len(ids)
-		after = ids[len(ids)-1]
+		n += len(members)
+		after = members[len(members)-1].ProfileID
 	}
+}
+
+// horizons returns the change ID every snapshot taken from now on covers,
+// for each of refs: read before the members, it is at most what they
+// reflect.
+func (a *AudienceDelivery) horizons(ctx context.Context, refs []string) (map[string]int64, error) {
+	end, err := a.st.AudienceChangesEnd(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, ref := range refs {
+		out[ref] = end
+	}
+	return out, nil
 }
 
 // checkAudiences returns EINVALID if a ref names no audience.

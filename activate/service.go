@@ -242,6 +242,9 @@ func (s *Service) Create(ctx context.Context, in Input) (*View, error) {
 	if err := s.checkAudiences(in.Audiences); err != nil {
 		return nil, err
 	}
+	if d.Horizons, err = s.horizons(ctx, nil, d.Audiences); err != nil {
+		return nil, err
+	}
 	if _, err := s.opts.Kinds[d.Type].Open(d, s.env()); err != nil {
 		return nil, mosaic.Errorf(mosaic.EINVALID, "The destination's settings do not work: %v.", err)
 	}
@@ -265,6 +268,30 @@ func (s *Service) audiences() *AudienceDelivery {
 	return s.aud
 }
 
+// horizons returns old with the horizons of the audiences added, and
+// without those of audiences no longer subscribed to.
+func (s *Service) horizons(ctx context.Context, old map[string]int64, refs []string) (map[string]int64, error) {
+	a := s.audiences()
+	if a == nil || len(refs) == 0 {
+		return nil, nil
+	}
+	var added []string
+	out := map[string]int64{}
+	for _, ref := range refs {
+		if h, ok := old[ref]; ok {
+			out[ref] = h
+		} else {
+			added = append(added, ref)
+		}
+	}
+	h, err := a.horizons(ctx, added)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(out, h)
+	return out, nil
+}
+
 // checkAudiences returns EINVALID if a subscription names no audience.
 func (s *Service) checkAudiences(refs []string) error {
 	if a := s.audiences(); a != nil {
@@ -281,7 +308,7 @@ func (s *Service) snapshotOnConnect(ctx context.Context, d *Destination, refs []
 	if a == nil || len(refs) == 0 {
 		return
 	}
-	if _, err := a.Snapshot(context.WithoutCancel(ctx), d, refs); err != nil {
+	if _, err := a.snapshot(context.WithoutCancel(ctx), d, refs, true); err != nil {
 		s.opts.Log.Error("snapshot on connect failed; POST /api/v1/destinations/{id}/snapshot to send it", "destination", d.ID, "err", err)
 	}
 }
@@ -362,6 +389,9 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (*View, error
 		if !slices.Contains(d.Audiences, ref) {
 			added = append(added, ref)
 		}
+	}
+	if d.Horizons, err = s.horizons(ctx, d.Horizons, in.Audiences); err != nil {
+		return nil, err
 	}
 	d.Name, d.Settings, d.Purposes, d.Audiences, d.Events = in.Name, settings, in.Purposes, in.Audiences, in.Events
 	d.Mapping = Mapping{}

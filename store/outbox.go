@@ -86,6 +86,10 @@ type OutboxStore interface {
 	// stored one is a no-op that returns nil, so a follower that crashed
 	// after saving and reads the same changes again enqueues nothing twice.
 	SaveAudienceDelivery(ctx context.Context, cursor int64, msgs []OutboxMessage) error
+	// AudienceChangesEnd returns the highest audience change ID saved (0 if
+	// none): a snapshot of members read after it reflects every change up
+	// to it.
+	AudienceChangesEnd(ctx context.Context) (int64, error)
 	// PurgeDeliveries deletes up to limit of a destination's messages that
 	// are delivered or blocked and were finished (DoneAt) before before,
 	// oldest first; it returns how many. Pending and dead messages stay.

@@ -57,13 +57,13 @@ func (d directory) Audience(ref string) (activate.AudienceInfo, bool) {
 	return activate.AudienceInfo{ID: v.ID, Key: v.Key, Name: v.Name}, true
 }
 
-func (d directory) Members(audienceID string, after uint64, limit int) ([]uint64, error) {
+func (d directory) Members(audienceID string, after uint64, limit int) ([]activate.Member, error) {
 	ms, _, err := d.m.Segments.Members(audienceID, after, limit)
-	ids := make([]uint64, len(ms))
+	out := make([]activate.Member, len(ms))
 	for i, mb := range ms {
-		ids[i] = mb.ProfileID
+		out[i] = activate.Member{ProfileID: mb.ProfileID, Since: mb.Since}
 	}
-	return ids, err
+	return out, err
 }
 
 func (d directory) Profile(id uint64) (activate.ProfileInfo, bool) {

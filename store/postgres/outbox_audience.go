@@ -29,6 +29,13 @@ func (db *DB) SaveAudienceDelivery(ctx context.Context, cursor int64, msgs []sto
 	})
 }
 
+// AudienceChangesEnd implements store.Store.
+func (db *DB) AudienceChangesEnd(ctx context.Context) (int64, error) {
+	var id int64
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM audience_changes`).Scan(&id)
+	return id, wrap(ctx, "get the last audience change", err)
+}
+
 // PurgeDeliveries implements store.Store.
 func (db *DB) PurgeDeliveries(ctx context.Context, destID string, before time.Time, limit int) (int64, error) {
 	tag, err := db.pool.Exec(ctx, `DELETE FROM outbox WHERE destination_id = $1 AND seq IN (

@@ -29,6 +29,13 @@ func (db *DB) SaveAudienceDelivery(ctx context.Context, cursor int64, msgs []sto
 	})
 }
 
+// AudienceChangesEnd implements store.Store.
+func (db *DB) AudienceChangesEnd(ctx context.Context) (int64, error) {
+	var id int64
+	err := db.read.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM audience_changes`).Scan(&id)
+	return id, wrap(ctx, "get the last audience change", err)
+}
+
 // PurgeDeliveries implements store.Store. It walks the status index in seq
 // order, which is close to finishing order, so a purge of old rows stops
 // after the first limit matches instead of scanning the table.

@@ -11,6 +11,24 @@ import (
 func (s suite) outboxAudience(t *testing.T) {
 	t.Run("AudienceCursor", s.audienceCursor)
 	t.Run("PurgeDeliveries", s.purgeDeliveries)
+	t.Run("AudienceChangesEnd", s.audienceChangesEnd)
+}
+
+func (s suite) audienceChangesEnd(t *testing.T) {
+	st := s.newStore(t)
+	ctx := t.Context()
+	if id, err := st.AudienceChangesEnd(ctx); id != 0 || err != nil {
+		t.Fatalf("AudienceChangesEnd() = %d, %v; want 0", id, err)
+	}
+	c := &store.SegmentCommit{Version: 1, Seq: 1, Changes: []store.AudienceChange{
+		{ID: 3, AudienceID: "a", ProfileID: 1, Entered: true, At: at(0), Cause: "{}"},
+		{ID: 5, AudienceID: "b", ProfileID: 2, Entered: true, At: at(0), Cause: "{}"}}}
+	if err := st.SaveSegments(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := st.AudienceChangesEnd(ctx); id != 5 || err != nil {
+		t.Errorf("AudienceChangesEnd() = %d, %v; want 5", id, err)
+	}
 }
 
 func (s suite) audienceCursor(t *testing.T) {
