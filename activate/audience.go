@@ -74,6 +74,12 @@ type AudienceOptions struct {
 	// Page is how many changes are read and enqueued per transaction
 	// (default 1000).
 	Page int
+	// Processed returns the log position the memberships reflect (the
+	// profile stage's); a snapshot waits, at most ConsentWait (default
+	// 10s), until the event forwarder passed it, so the consent those
+	// events carried is known when its messages are sent. Nil: no wait.
+	Processed   func() uint64
+	ConsentWait time.Duration
 }
 
 // AudienceDelivery follows the audience change list and enqueues an
@@ -112,6 +118,9 @@ func NewAudienceDelivery(st AudienceStore, dir Directory, svc *Service, opts Aud
 	}
 	if opts.Page <= 0 {
 		opts.Page = 1000
+	}
+	if opts.ConsentWait <= 0 {
+		opts.ConsentWait = 10 * time.Second
 	}
 	a := &AudienceDelivery{st: st, dir: dir, svc: svc, opts: opts, missing: map[int64]time.Time{}}
 	a.stale.Store(true)
@@ -363,6 +372,9 @@ func (a *AudienceDelivery) Snapshot(ctx context.Context, d *Destination, refs []
 // snapshot sends a snapshot; on connect, its messages have the IDs of the
 // entries they stand for (see changeMessageID).
 func (a *AudienceDelivery) snapshot(ctx context.Context, d *Destination, refs []string, connect bool) (*SnapshotResult, error) {
+	if err := a.awaitForwarder(ctx); err != nil {
+		return nil, err
+	}
 	res := &SnapshotResult{ID: "snap_" + uuid.NewString()[:13], Audiences: map[string]int{}}
 	at := a.opts.Now().UTC()
 	for _, ref := range refs {
@@ -380,6 +392,31 @@ func (a *AudienceDelivery) snapshot(ctx context.Context, d *Destination, refs []
 	a.opts.Log.Info("audience snapshot queued", "destination", d.ID, "snapshot", res.ID, "messages", res.Messages)
 	a.svc.Wake()
 	return res, nil
+}
+
+// awaitForwarder waits until the event forwarder has passed what the
+// memberships reflect, or ConsentWait passed (then the snapshot goes, and
+// a profile whose consent is not known yet is blocked: replayable).
+func (a *AudienceDelivery) awaitForwarder(ctx context.Context) error {
+	if a.opts.Processed == nil {
+		return nil
+	}
+	target := a.opts.Processed()
+	for deadline := time.Now().Add(a.opts.ConsentWait); time.Now().Before(deadline); {
+		fwd, err := a.st.ForwardCursor(ctx)
+		if err != nil {
+			return err
+		}
+		if fwd >= target {
+			return nil
+		}
+		sleepCtx(ctx, 10*time.Millisecond)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	a.opts.Log.Warn("snapshot sent before the event forwarder caught up; consent of the newest events may be unknown")
+	return nil
 }
 
 func (a *AudienceDelivery) snapshotAudience(ctx context.Context, d *Destination, info AudienceInfo, snapID string, at time.Time, connect bool) (int, error) {

@@ -27,7 +27,9 @@ func (m *Main) openActivation() (*activate.Service, *activate.Forwarder, *activa
 	fwd := activate.NewForwarder(m.Engine, m.Store, svc, activate.ForwardOptions{
 		Log: m.Logger.With("part", "forward"), ProfileKey: m.profileKey,
 	})
-	aud := activate.NewAudienceDelivery(m.Store, directory{m}, svc, activate.AudienceOptions{Log: m.Logger.With("part", "audience-delivery")})
+	aud := activate.NewAudienceDelivery(m.Store, directory{m}, svc, activate.AudienceOptions{
+		Log: m.Logger.With("part", "audience-delivery"), Processed: m.Profiles.Processed,
+	})
 	return svc, fwd, aud
 }
 

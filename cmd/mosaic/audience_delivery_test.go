@@ -131,7 +131,13 @@ func TestAudienceDeliveryEndToEnd(t *testing.T) {
 
 		identify("ann", "NL", true)
 		identify("bob", "NL", false)
-		waitUntil(t, "early's snapshot and ann's entry", func() bool { return len(rcv.find("early")) >= 1 && len(rcv.find("ann")) >= 1 })
+		for start := time.Now(); len(rcv.find("early")) < 1 || len(rcv.find("ann")) < 1; time.Sleep(20 * time.Millisecond) {
+			if time.Since(start) > 15*time.Second {
+				_, st := do(t, "GET", m.URL()+"/api/v1/destinations/"+dest.ID+"/deliveries", adminHeader(), "")
+				_, ch := do(t, "GET", m.URL()+"/api/v1/audiences/changes", adminHeader(), "")
+				t.Fatalf("early's snapshot and ann's entry never arrived; deliveries %s; changes %s", st, ch)
+			}
+		}
 		identify("ann", "DE", true)
 		waitUntil(t, "ann's exit", func() bool { return len(rcv.find("ann")) >= 2 })
 
