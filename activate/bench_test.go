@@ -1,6 +1,7 @@
 package activate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,10 +20,15 @@ import (
 func BenchmarkWebhookDelivery(b *testing.B) {
 	for _, batch := range []int{1, 100} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			var requests atomic.Int64
+			var requests, received atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = io.Copy(io.Discard, r.Body)
+				body, _ := io.ReadAll(r.Body)
 				requests.Add(1)
+				if batch == 1 {
+					received.Add(1)
+				} else {
+					received.Add(int64(bytes.Count(body, []byte(`"Order Completed"`))))
+				}
 			}))
 			defer srv.Close()
 			st := openStore(b)
@@ -50,7 +56,10 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 			if _, err := svc.SetStatus(ctx, v, StatusActive, ""); err != nil {
 				b.Fatal(err)
 			}
-			waitFor(b, "all delivered", func() bool {
+			// Watch the receiver's counter (cheap) before the store's
+			// (a query that would compete with the worker for the CPU).
+			waitFor(b, "all received", func() bool { return received.Load() >= int64(n) })
+			waitFor(b, "all recorded", func() bool {
 				s, _ := st.DeliveryStats(ctx, v)
 				return s.Counts[store.DeliveryDelivered] == int64(n)
 			})

@@ -37,6 +37,9 @@ type Destination struct {
 	Audiences []string
 	Events    *EventFilter
 	Mapping   Mapping
+	// Horizons holds, per subscribed audience (as given), the last change
+	// ID the snapshot on connect covered: earlier changes are not sent.
+	Horizons  map[string]int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -61,18 +64,19 @@ type Mapping struct {
 
 // storedConfig is the JSON in store.Destination.Config.
 type storedConfig struct {
-	Settings  map[string]any `json:"settings"`
-	Secret    string         `json:"secret,omitempty"`
-	Purposes  []string       `json:"purposes"`
-	Audiences []string       `json:"audiences,omitempty"`
-	Events    *EventFilter   `json:"events,omitempty"`
-	Mapping   Mapping        `json:"mapping"`
+	Settings  map[string]any   `json:"settings"`
+	Secret    string           `json:"secret,omitempty"`
+	Purposes  []string         `json:"purposes"`
+	Audiences []string         `json:"audiences,omitempty"`
+	Events    *EventFilter     `json:"events,omitempty"`
+	Mapping   Mapping          `json:"mapping"`
+	Horizons  map[string]int64 `json:"horizons,omitempty"`
 }
 
 // toStore returns d as the store keeps it.
 func (d *Destination) toStore() (*store.Destination, error) {
 	cfg, err := json.Marshal(storedConfig{Settings: storable(d.Settings), Secret: d.Secret, Purposes: d.Purposes,
-		Audiences: d.Audiences, Events: d.Events, Mapping: d.Mapping})
+		Audiences: d.Audiences, Events: d.Events, Mapping: d.Mapping, Horizons: d.Horizons})
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +92,7 @@ func fromStore(sd *store.Destination, kinds Kinds) (*Destination, error) {
 	}
 	d := &Destination{ID: sd.ID, Name: sd.Name, Type: sd.Type, Status: sd.Status, StatusReason: sd.StatusReason,
 		Secret: cfg.Secret, Purposes: cfg.Purposes, Audiences: cfg.Audiences, Events: cfg.Events, Mapping: cfg.Mapping,
-		CreatedAt: sd.CreatedAt, UpdatedAt: sd.UpdatedAt}
+		Horizons: cfg.Horizons, CreatedAt: sd.CreatedAt, UpdatedAt: sd.UpdatedAt}
 	k, ok := kinds[sd.Type]
 	if !ok {
 		return nil, fmt.Errorf("destination %s: type %q is not available in this build", sd.ID, sd.Type)

@@ -119,6 +119,8 @@ var commonSpec = []Setting{
 		Description: "How long to wait for a batch to fill before sending a smaller one. 0 sends what is there."},
 	{Name: "timeout", Type: TypeDuration, Default: "15s",
 		Description: "How long one delivery attempt may take before it counts as failed."},
+	{Name: "rate_limit", Type: TypeInt, Default: 0, Min: 0, Max: 1000000,
+		Description: "At most this many requests (webhook), produce calls (Kafka) or files per second; a batch counts once. 0 for no limit."},
 }
 
 // fullSpec returns a kind's spec with the common delivery settings.

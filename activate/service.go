@@ -43,12 +43,18 @@ type Options struct {
 	// Poll is how often an idle worker looks for due messages it was not
 	// woken for (default 1s).
 	Poll time.Duration
+	// Retention is how long delivered and consent-blocked messages are
+	// kept for the deliveries list before they are deleted (default 7
+	// days); PurgeEvery how often that runs (default 10m). Pending and
+	// dead messages are never deleted.
+	Retention  time.Duration
+	PurgeEvery time.Duration
 }
 
 // DefaultOptions returns the defaults.
 func DefaultOptions() Options {
 	return Options{Now: time.Now, Kinds: DefaultKinds(), RetryBase: 5 * time.Second, RetryCap: 6 * time.Hour,
-		MaxAge: 72 * time.Hour, ClaimLimit: 1000, Concurrency: 32, Poll: time.Second}
+		MaxAge: 72 * time.Hour, ClaimLimit: 1000, Concurrency: 32, Poll: time.Second, Retention: 7 * 24 * time.Hour, PurgeEvery: 10 * time.Minute}
 }
 
 func (o Options) withDefaults(st store.OutboxStore) Options {
@@ -71,7 +77,8 @@ func (o Options) withDefaults(st store.OutboxStore) Options {
 	for _, p := range []struct {
 		v *time.Duration
 		d time.Duration
-	}{{&o.RetryBase, d.RetryBase}, {&o.RetryCap, d.RetryCap}, {&o.MaxAge, d.MaxAge}, {&o.Poll, d.Poll}} {
+	}{{&o.RetryBase, d.RetryBase}, {&o.RetryCap, d.RetryCap}, {&o.MaxAge, d.MaxAge}, {&o.Poll, d.Poll},
+		{&o.Retention, d.Retention}, {&o.PurgeEvery, d.PurgeEvery}} {
 		if *p.v <= 0 {
 			*p.v = p.d
 		}
@@ -93,7 +100,8 @@ type Service struct {
 	mu      sync.Mutex
 	ctx     context.Context // Run's; nil before Run
 	workers map[string]*worker
-	changed func() // tells the forwarder the destinations changed
+	changed []func() // tell the followers the destinations changed
+	aud     *AudienceDelivery
 }
 
 // New returns a Service; Run starts delivering.
@@ -119,7 +127,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, d := range dests {
 		s.restart(d)
 	}
-	<-ctx.Done()
+	s.purgeLoop(ctx)
 	s.mu.Lock()
 	ws := slices.Collect(maps.Values(s.workers))
 	s.workers = map[string]*worker{}
@@ -164,7 +172,8 @@ func (s *Service) restart(d *Destination) {
 		return
 	}
 	ctx, stop := context.WithCancel(s.ctx)
-	w := &worker{svc: s, dest: d, sender: sender, wake: make(chan struct{}, 1), flush: make(chan struct{}, 1), stop: stop, done: make(chan struct{})}
+	w := &worker{svc: s, dest: d, sender: sender, wake: make(chan struct{}, 1), flush: make(chan struct{}, 1), stop: stop, done: make(chan struct{}),
+		pace: newPacer(d.Settings.Int("rate_limit"))}
 	s.workers[d.ID] = w
 	go w.run(ctx)
 }
@@ -197,18 +206,18 @@ func (s *Service) Wake() {
 	}
 }
 
-// OnChange sets a function called after destinations change.
+// OnChange adds a function called after destinations change.
 func (s *Service) OnChange(fn func()) {
 	s.mu.Lock()
-	s.changed = fn
+	s.changed = append(s.changed, fn)
 	s.mu.Unlock()
 }
 
 func (s *Service) notify() {
 	s.mu.Lock()
-	fn := s.changed
+	fns := slices.Clone(s.changed)
 	s.mu.Unlock()
-	if fn != nil {
+	for _, fn := range fns {
 		fn()
 	}
 }
@@ -230,6 +239,12 @@ func (s *Service) Create(ctx context.Context, in Input) (*View, error) {
 	if in.Mapping != nil {
 		d.Mapping = *in.Mapping
 	}
+	if err := s.checkAudiences(in.Audiences); err != nil {
+		return nil, err
+	}
+	if d.Horizons, err = s.horizons(ctx, nil, d.Audiences); err != nil {
+		return nil, err
+	}
 	if _, err := s.opts.Kinds[d.Type].Open(d, s.env()); err != nil {
 		return nil, mosaic.Errorf(mosaic.EINVALID, "The destination's settings do not work: %v.", err)
 	}
@@ -243,7 +258,76 @@ func (s *Service) Create(ctx context.Context, in Input) (*View, error) {
 	s.opts.Log.Info("destination created", "destination", d.ID, "type", d.Type, "name", d.Name)
 	s.restart(d)
 	s.notify()
+	s.snapshotOnConnect(ctx, d, d.Audiences)
 	return d.view(s.opts.Kinds, true), nil
+}
+
+func (s *Service) audiences() *AudienceDelivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.aud
+}
+
+// horizons returns old with the horizons of the audiences added, and
+// without those of audiences no longer subscribed to.
+func (s *Service) horizons(ctx context.Context, old map[string]int64, refs []string) (map[string]int64, error) {
+	a := s.audiences()
+	if a == nil || len(refs) == 0 {
+		return nil, nil
+	}
+	var added []string
+	out := map[string]int64{}
+	for _, ref := range refs {
+		if h, ok := old[ref]; ok {
+			out[ref] = h
+		} else {
+			added = append(added, ref)
+		}
+	}
+	h, err := a.horizons(ctx, added)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(out, h)
+	return out, nil
+}
+
+// checkAudiences returns EINVALID if a subscription names no audience.
+func (s *Service) checkAudiences(refs []string) error {
+	if a := s.audiences(); a != nil {
+		return a.checkAudiences(refs)
+	}
+	return nil
+}
+
+// snapshotOnConnect sends the members of audiences d just subscribed to.
+// A failure is logged, not returned: the destination is saved, and the
+// user can ask for a snapshot again.
+func (s *Service) snapshotOnConnect(ctx context.Context, d *Destination, refs []string) {
+	a := s.audiences()
+	if a == nil || len(refs) == 0 {
+		return
+	}
+	if _, err := a.snapshot(context.WithoutCancel(ctx), d, refs, true); err != nil {
+		s.opts.Log.Error("snapshot on connect failed; POST /api/v1/destinations/{id}/snapshot to send it", "destination", d.ID, "err", err)
+	}
+}
+
+// Snapshot queues every current member of every audience the destination
+// subscribes to, as audience.entered messages marked as a snapshot.
+func (s *Service) Snapshot(ctx context.Context, id string) (*SnapshotResult, error) {
+	d, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a := s.audiences()
+	if a == nil {
+		return nil, mosaic.Errorf(mosaic.EUNAVAILABLE, "Audience delivery is not running on this server.")
+	}
+	if len(d.Audiences) == 0 {
+		return nil, mosaic.Errorf(mosaic.EINVALID, "Destination %q subscribes to no audience: add some with \"audiences\": [...] first.", d.Name)
+	}
+	return a.Snapshot(ctx, d, d.Audiences)
 }
 
 // Get returns a destination.
@@ -297,13 +381,29 @@ func (s *Service) Update(ctx context.Context, id string, in Input) (*View, error
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkAudiences(in.Audiences); err != nil {
+		return nil, err
+	}
+	var added []string
+	for _, ref := range in.Audiences {
+		if !slices.Contains(d.Audiences, ref) {
+			added = append(added, ref)
+		}
+	}
+	if d.Horizons, err = s.horizons(ctx, d.Horizons, in.Audiences); err != nil {
+		return nil, err
+	}
 	d.Name, d.Settings, d.Purposes, d.Audiences, d.Events = in.Name, settings, in.Purposes, in.Audiences, in.Events
 	d.Mapping = Mapping{}
 	if in.Mapping != nil {
 		d.Mapping = *in.Mapping
 	}
 	d.UpdatedAt = s.opts.Now().UTC()
-	return d.view(s.opts.Kinds, false), s.save(ctx, d)
+	if err := s.save(ctx, d); err != nil {
+		return nil, err
+	}
+	s.snapshotOnConnect(ctx, d, added)
+	return d.view(s.opts.Kinds, false), nil
 }
 
 // keepSecrets puts stored values back where raw has the redaction marker.

@@ -21,6 +21,48 @@ type worker struct {
 	flush  chan struct{}
 	stop   context.CancelFunc
 	done   chan struct{}
+	pace   *pacer // nil without a rate limit
+}
+
+// pacer spaces requests evenly to keep a destination's rate limit: the
+// receiver's limit is what matters, and it usually counts per second, so
+// no burst is allowed beyond the spacing.
+type pacer struct {
+	mu    sync.Mutex
+	every time.Duration
+	next  time.Time
+}
+
+func newPacer(perSecond int) *pacer {
+	if perSecond <= 0 {
+		return nil
+	}
+	return &pacer{every: time.Second / time.Duration(perSecond)}
+}
+
+// wait blocks until the next request may go.
+func (p *pacer) wait(ctx context.Context) error {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	now := time.Now()
+	if p.next.Before(now) {
+		p.next = now
+	}
+	at := p.next
+	p.next = p.next.Add(p.every)
+	p.mu.Unlock()
+	if d := time.Until(at); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -212,6 +254,9 @@ func (w *worker) send(ctx context.Context, rows []store.Delivery) error {
 	msgs := make([]Message, len(rows))
 	for i, r := range rows {
 		msgs[i] = Message{ID: r.ID, Type: r.Type, ProfileKey: r.ProfileKey, Payload: r.Payload, Time: r.CreatedAt}
+	}
+	if err := w.pace.wait(ctx); err != nil {
+		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, w.dest.Settings.Duration("timeout"))
 	defer cancel()

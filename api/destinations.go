@@ -23,6 +23,7 @@ type Destinations interface {
 	Deliveries(ctx context.Context, id, status string, before int64, limit int) ([]activate.DeliveryView, error)
 	Replay(ctx context.Context, id, status string) (int64, error)
 	Stats(ctx context.Context, id string) (*activate.Stats, error)
+	Snapshot(ctx context.Context, id string) (*activate.SnapshotResult, error)
 }
 
 func (s *Server) destinationRoutes() {
@@ -36,6 +37,7 @@ func (s *Server) destinationRoutes() {
 	s.mux.HandleFunc("POST /api/v1/destinations/{id}/pause", s.setDestinationStatus(activate.StatusPaused))
 	s.mux.HandleFunc("POST /api/v1/destinations/{id}/resume", s.setDestinationStatus(activate.StatusActive))
 	s.mux.HandleFunc("POST /api/v1/destinations/{id}/flush", s.flushDestination)
+	s.mux.HandleFunc("POST /api/v1/destinations/{id}/snapshot", s.snapshotDestination)
 	s.mux.HandleFunc("GET /api/v1/destinations/{id}/deliveries", s.listDeliveries(""))
 	s.mux.HandleFunc("GET /api/v1/destinations/{id}/dead-letters", s.listDeliveries("dead"))
 	s.mux.HandleFunc("POST /api/v1/destinations/{id}/dead-letters/replay", s.replayDestination)
@@ -130,6 +132,12 @@ func (s *Server) setDestinationStatus(status string) http.HandlerFunc {
 func (s *Server) flushDestination(w http.ResponseWriter, r *http.Request) {
 	s.withDestinations(w, r, http.StatusAccepted, func(d Destinations) (any, error) {
 		return map[string]string{"status": "flushing"}, d.Flush(r.Context(), r.PathValue("id"))
+	})
+}
+
+func (s *Server) snapshotDestination(w http.ResponseWriter, r *http.Request) {
+	s.withDestinations(w, r, http.StatusAccepted, func(d Destinations) (any, error) {
+		return d.Snapshot(r.Context(), r.PathValue("id"))
 	})
 }
 

@@ -77,6 +77,23 @@ type OutboxStore interface {
 	Requeue(ctx context.Context, destinationID, status string, now time.Time) (int64, error)
 	// DeliveryStats returns a destination's counters.
 	DeliveryStats(ctx context.Context, destinationID string) (*DeliveryStats, error)
+
+	// AudienceCursor returns the ID of the last audience change (see
+	// SegmentStore.AudienceChanges) turned into outbox messages; 0 if none.
+	AudienceCursor(ctx context.Context) (int64, error)
+	// SaveAudienceDelivery atomically records the audience follower's new
+	// cursor and its outbox messages (as Enqueue). A cursor at or below the
+	// stored one is a no-op that returns nil, so a follower that crashed
+	// after saving and reads the same changes again enqueues nothing twice.
+	SaveAudienceDelivery(ctx context.Context, cursor int64, msgs []OutboxMessage) error
+	// AudienceChangesEnd returns the highest audience change ID saved (0 if
+	// none): a snapshot of members read after it reflects every change up
+	// to it.
+	AudienceChangesEnd(ctx context.Context) (int64, error)
+	// PurgeDeliveries deletes up to limit of a destination's messages that
+	// are delivered or blocked and were finished (DoneAt) before before,
+	// oldest first; it returns how many. Pending and dead messages stay.
+	PurgeDeliveries(ctx context.Context, destinationID string, before time.Time, limit int) (int64, error)
 }
 
 // Destination is a configured destination. Config is JSON that package

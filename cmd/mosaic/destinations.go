@@ -23,6 +23,7 @@ type DestinationsCmd struct {
 	Pause       DestIDCmd      `cmd:"" help:"Pause deliveries; messages queue up."`
 	Resume      DestIDCmd      `cmd:"" help:"Resume a paused or disabled destination."`
 	Flush       DestIDCmd      `cmd:"" help:"Send what is queued now without waiting for a batch (a file export's export-now)."`
+	Snapshot    DestIDCmd      `cmd:"" help:"Queue every current member of the destination's audiences (audience.entered messages marked as a snapshot)."`
 	Stats       DestIDCmd      `cmd:"" help:"Show delivered, retrying, failed and consent-blocked counts and latency."`
 	Deliveries  DestListDelCmd `cmd:"" help:"List recent deliveries with status, attempts and last error."`
 	DeadLetters DestIDCmd      `cmd:"" name:"dead-letters" help:"List dead letters (retries exhausted)."`
@@ -151,6 +152,7 @@ type DestIDCmd struct {
 var destRoutes = map[string][2]string{
 	"get": {"GET", ""}, "delete": {"DELETE", ""}, "test": {"POST", "/test"}, "pause": {"POST", "/pause"},
 	"resume": {"POST", "/resume"}, "flush": {"POST", "/flush"}, "stats": {"GET", "/stats"},
+	"snapshot":     {"POST", "/snapshot"},
 	"dead-letters": {"GET", "/dead-letters"}, "replay": {"POST", "/dead-letters/replay"},
 }
 

@@ -37,6 +37,7 @@ type ServeCmd struct {
 	WebhookAllowCIDR       string        `help:"Comma-separated CIDRs webhooks may reach although they are private, loopback or link-local (e.g. 127.0.0.0/8 for a receiver on this machine). Default: none; such addresses are refused." name:"webhook-allow-cidr" env:"MOSAIC_WEBHOOK_ALLOW_CIDR" placeholder:"CIDRS"`
 	ConsentDefault         string        `help:"What a profile without any consent signal gets: deny (send it nothing) or grant." enum:"deny,grant" default:"deny"`
 	DeliveryMaxAge         time.Duration `help:"How long a message is retried before it becomes a dead letter." default:"72h"`
+	DeliveryRetention      time.Duration `help:"How long delivered and consent-blocked messages stay listed before they are deleted; pending and dead ones always stay." default:"168h"`
 	DeliveryRetry          time.Duration `help:"Delay before the first retry of a failed delivery; each later one waits 4x longer (up to 6h), with jitter." default:"5s"`
 	LogFormat              string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`
 	LogLevel               string        `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
@@ -71,6 +72,9 @@ func (c *ServeCmd) Validate() error {
 	}
 	if c.DeliveryMaxAge < time.Minute {
 		errs = append(errs, fmt.Errorf("--delivery-max-age must be at least 1m, not %s", c.DeliveryMaxAge))
+	}
+	if c.DeliveryRetention < time.Minute {
+		errs = append(errs, fmt.Errorf("--delivery-retention must be at least 1m, not %s", c.DeliveryRetention))
 	}
 	if c.DeliveryRetry <= 0 {
 		errs = append(errs, fmt.Errorf("--delivery-retry must be positive, not %s", c.DeliveryRetry))

@@ -173,7 +173,8 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 	t.segments.Attach(t.profiles)
 	t.consent = privacy.NewService(consentObs, t.profiles, m.Log, nil)
 	var forward *activate.Forwarder
-	t.activate, forward = m.openActivation(st, t.engine, t.profiles, t.consent)
+	var audiences *activate.AudienceDelivery
+	t.activate, forward, audiences = m.openActivation(st, t.engine, t.profiles, t.segments, t.consent)
 	t.schema = schema.New(t.engine, st, schema.Options{Log: m.Logger.With("part", "schema")})
 	opts := m.adminOpts
 	opts.Profiles, opts.Identity, opts.EventReader = t.profiles, t.profiles, t.engine
@@ -185,7 +186,7 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	t.stop = stop
 	schedule := func(ctx context.Context) error { t.predict.Schedule(ctx); return nil }
-	runs := []func(context.Context) error{t.engine.Run, t.profiles.Run, t.segments.Run, t.activate.Run, forward.Run, t.schema.Run, schedule}
+	runs := []func(context.Context) error{t.engine.Run, t.profiles.Run, t.segments.Run, t.activate.Run, forward.Run, audiences.Run, t.schema.Run, schedule}
 	t.done = make(chan error, len(runs))
 	for _, run := range runs {
 		go func() {

@@ -374,11 +374,12 @@ var distributionKeys = map[string]string{
 	"trait_history":      "profile_id",
 	"identity_decisions": "profile_id",
 	// Activation: the outbox by destination, consent by profile.
-	"destinations":    "",
-	"outbox":          "destination_id",
-	"outbox_holds":    "destination_id",
-	"forward_state":   "", // one row
-	"consent_signals": "profile_key",
+	"destinations":            "",
+	"outbox":                  "destination_id",
+	"outbox_holds":            "destination_id",
+	"forward_state":           "", // one row
+	"audience_delivery_state": "", // one row
+	"consent_signals":         "profile_key",
 	// Audiences: definitions are reference tables; state by profile;
 	// the change list is read in order, by its own id.
 	"segment_definitions": "",

@@ -60,5 +60,6 @@ func resetBatch() *pgx.Batch {
 	b.Queue(`UPDATE consent_position SET seq = 0 WHERE id = 1`)
 	b.Queue(`DELETE FROM consent_state`)
 	b.Queue(`DELETE FROM consent_history`)
+	b.Queue(`UPDATE audience_delivery_state SET change_id = 0 WHERE id = 1`) // the change IDs start again
 	return b
 }

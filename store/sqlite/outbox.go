@@ -222,22 +222,39 @@ func (db *DB) ClaimDue(ctx context.Context, destID string, now time.Time, limit 
 		ORDER BY seq LIMIT ?3`, store.CleanText(destID), micros(now), limit)
 }
 
-// FinishDeliveries implements store.Store.
+// FinishDeliveries implements store.Store. It prepares its statements once
+// per call and touches the holds only where there are some: in the common
+// case, nothing failed and no profile is held, so each message costs one
+// UPDATE.
 func (db *DB) FinishDeliveries(ctx context.Context, updates []store.DeliveryUpdate) error {
 	if len(updates) == 0 {
 		return nil
 	}
 	return db.inTx(ctx, "finish deliveries", func(tx *sql.Tx) error {
+		upd, err := tx.PrepareContext(ctx, `UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?,
+			last_code = ?, latency_us = ?, done_at = ?, blocked = ? WHERE destination_id = ? AND seq = ?`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
+		held, err := heldDestinations(ctx, tx, updates)
+		if err != nil {
+			return err
+		}
 		for _, u := range updates {
 			done := int64(0)
 			if !u.DoneAt.IsZero() {
 				done = micros(u.DoneAt)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?,
-				last_code = ?, latency_us = ?, done_at = ?, blocked = ? WHERE destination_id = ? AND seq = ?`,
-				u.Status, u.Attempts, micros(u.NextAt), store.CleanText(u.LastError), u.LastCode,
+			if _, err := upd.ExecContext(ctx, u.Status, u.Attempts, micros(u.NextAt), store.CleanText(u.LastError), u.LastCode,
 				u.Latency.Microseconds(), done, strings.Join(u.Blocked, ","), u.DestinationID, u.Seq); err != nil {
 				return err
+			}
+			if u.Status != store.DeliveryPending && !held[u.DestinationID] {
+				continue // no hold to release
+			}
+			if u.Status == store.DeliveryPending {
+				held[u.DestinationID] = true
 			}
 			if err := holdTx(ctx, tx, u); err != nil {
 				return err
@@ -245,6 +262,24 @@ func (db *DB) FinishDeliveries(ctx context.Context, updates []store.DeliveryUpda
 		}
 		return nil
 	})
+}
+
+// heldDestinations returns which of the updates' destinations have a
+// profile held back.
+func heldDestinations(ctx context.Context, tx *sql.Tx, updates []store.DeliveryUpdate) (map[string]bool, error) {
+	held := map[string]bool{}
+	for _, u := range updates {
+		if _, seen := held[u.DestinationID]; seen {
+			continue
+		}
+		var any bool
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox_holds WHERE destination_id = ?)`, u.DestinationID).Scan(&any)
+		if err != nil {
+			return nil, err
+		}
+		held[u.DestinationID] = any
+	}
+	return held, nil
 }
 
 // holdTx holds back or releases u's profile key.

@@ -26,6 +26,7 @@ var resetStatements = []string{
 	`DELETE FROM schema_fields`,
 	`UPDATE predict_state SET seq = 0 WHERE id = 1`, `DELETE FROM predict_activity`,
 	`UPDATE consent_position SET seq = 0 WHERE id = 1`, `DELETE FROM consent_state`, `DELETE FROM consent_history`,
+	`UPDATE audience_delivery_state SET change_id = 0 WHERE id = 1`, // the change IDs start again
 }
 
 // ResetDerived implements store.Store, in one transaction: the write lock,

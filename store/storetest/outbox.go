@@ -16,6 +16,7 @@ func (s suite) outbox(t *testing.T) {
 	t.Run("EnqueueIdempotent", s.enqueueIdempotent)
 	t.Run("Forward", s.forward)
 	t.Run("RequeueAndStats", s.requeueAndStats)
+	s.outboxAudience(t)
 }
 
 func newDestination(t *testing.T, st store.Store, id string) *store.Destination {
