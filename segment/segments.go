@@ -58,22 +58,26 @@ type Segments struct {
 	jobMu  sync.Mutex      // one backfill at a time
 	wake   chan struct{}
 
-	mu        sync.Mutex // guards everything below
-	seq       uint64     // last log position observed
-	skipUpTo  uint64     // what Load restored: changes up to here are saved
-	version   uint64     // of the last commit built
-	meta      metaState
-	states    map[uint64]*pstate
-	redirects map[uint64]uint64 // absorbed → survivor, for backfills
-	dirty     map[uint64]bool
-	pending   []store.AudienceChange
-	timers    timerHeap
+	mu         sync.Mutex // guards everything below
+	seq        uint64     // last log position observed
+	skipUpTo   uint64     // what Load restored: changes up to here are saved
+	version    uint64     // of the last commit built
+	meta       metaState
+	states     map[uint64]*pstate
+	redirects  map[uint64]uint64 // absorbed → survivor, for backfills
+	dirty      map[uint64]bool
+	pending    []store.AudienceChange
+	timers     timerHeap
+	timersKept int // the heap's size after its last compaction
 
 	computed  map[string]*ComputedTrait // by ID
 	ctByKey   map[string]*ComputedTrait
 	audiences map[string]*Audience // by ID
 	audByKey  map[string]*Audience
 	order     []*live // audiences, those referred to before those referring
+	index     index
+	marks     []bool // by position in order: to evaluate; all false between uses
+	subj      subject
 	members   map[string]map[uint64]bool
 	jobs      map[string]*Job // the latest backfill of each definition
 }
@@ -164,8 +168,8 @@ func (s *Segments) Load(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	err = s.st.LoadSegmentProfiles(ctx, func(id uint64, data []byte) error {
-		p := &pstate{}
-		if err := json.Unmarshal(data, p); err != nil {
+		p, err := decodeState(data)
+		if err != nil {
 			return fmt.Errorf("segment: profile %d state: %w", id, err)
 		}
 		s.states[id] = p
@@ -259,17 +263,28 @@ func (s *Segments) commitLocked() (*store.SegmentCommit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("segment: encode checkpoint metadata: %w", err)
 	}
-	c := &store.SegmentCommit{Version: s.version, Seq: s.seq, Meta: meta, Changes: s.pending}
+	c := &store.SegmentCommit{Version: s.version, Seq: s.seq, Meta: meta, Changes: s.pending,
+		Profiles: make([]store.SegmentProfileRow, 0, len(s.dirty))}
+	// The states are encoded one after another into one buffer, each row
+	// a capped slice of it: one allocation for most commits. When the
+	// buffer grows, rows already cut keep the old array, which nothing
+	// writes to again.
+	buf := make([]byte, 0, 256*len(s.dirty))
 	for id := range s.dirty {
 		row := store.SegmentProfileRow{ID: id, Version: s.version}
 		if p := s.states[id]; p != nil && !p.isEmpty() {
-			if row.Data, err = json.Marshal(p); err != nil {
-				return nil, fmt.Errorf("segment: encode profile %d: %w", id, err)
-			}
+			start := len(buf)
+			buf = appendState(buf, p)
+			row.Data = buf[start:len(buf):len(buf)]
 		}
 		c.Profiles = append(c.Profiles, row)
 	}
-	s.pending, s.dirty = nil, map[uint64]bool{}
+	s.pending = nil
+	if len(s.dirty) > 1<<16 {
+		s.dirty = map[uint64]bool{} // a cleared map keeps its size, and iterating it costs that
+	} else {
+		clear(s.dirty)
+	}
 	return c, nil
 }
 
