@@ -84,11 +84,18 @@ func (s *Segments) runJob(ctx context.Context, j *Job, why cause) error {
 	}
 	names := s.trackLocked(windows)
 	newTraits := s.trackTraitsLocked(traits)
+	la := s.liveAudience(j.Definition)
+	consent := la != nil && la.consent && !s.meta.Consent
 	upto := s.seq
 	s.mu.Unlock()
 	s.setPhase(j, "events", 0)
 	if err := s.loadHistory(ctx, j, names, upto); err != nil {
 		return err
+	}
+	if consent {
+		if err := s.loadConsent(ctx, j, upto); err != nil {
+			return err
+		}
 	}
 	s.setPhase(j, "traits", 0)
 	if err := s.loadTraits(ctx, j, newTraits); err != nil {

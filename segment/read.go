@@ -280,6 +280,9 @@ func (s *Segments) Preview(ctx context.Context, raw []byte, sample int) (*Previe
 			missing = append(missing, "trait "+name)
 		}
 	}
+	if la.consent && !s.meta.Consent {
+		missing = append(missing, "consent")
+	}
 	s.mu.Unlock()
 	if len(missing) > 0 {
 		s.preload(s.jobContext(), la)
@@ -354,6 +357,7 @@ func (s *Segments) preload(ctx context.Context, la *live) {
 		s.mu.Lock()
 		names := s.trackLocked(la.windows)
 		traits := s.trackTraitsLocked(sortedKeys(la.traits))
+		consent := la.consent && !s.meta.Consent
 		upto := s.seq
 		s.mu.Unlock()
 		j := &Job{Definition: "preview"}
@@ -363,6 +367,12 @@ func (s *Segments) preload(ctx context.Context, la *live) {
 		}
 		if err := s.loadTraits(ctx, j, traits); err != nil {
 			s.opts.Log.Warn("loading traits for a preview failed", "err", err)
+			return
+		}
+		if consent {
+			if err := s.loadConsent(ctx, j, upto); err != nil {
+				s.opts.Log.Warn("loading consent for a preview failed", "err", err)
+			}
 		}
 	}()
 }

@@ -88,6 +88,7 @@ type metaState struct {
 	Ready      map[string]bool      `json:"ready"`  // definitions backfilled
 	Events     map[string]*tracking `json:"events"` // event names kept per profile
 	Traits     map[string]bool      `json:"traits"` // trait names kept, and whether loaded
+	Consent    bool                 `json:"consent"` // consent before live observation loaded
 }
 
 // tracking is how long the events of one name are kept.

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Context", s.canceled)
 	t.Run("Outbox", s.outbox)
 	t.Run("Segments", s.segments)
+	t.Run("TimelineSeqs", s.timelineSeqs)
 	t.Run("Profiles", func(t *testing.T) {
 		RunProfiles(t, func(t *testing.T) interface {
 			store.ProfileStore
