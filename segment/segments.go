@@ -85,9 +85,9 @@ type Segments struct {
 // metaState is the part of the checkpoint that is not per profile.
 type metaState struct {
 	NextChange int64                `json:"next_change"`
-	Ready      map[string]bool      `json:"ready"`  // definitions backfilled
-	Events     map[string]*tracking `json:"events"` // event names kept per profile
-	Traits     map[string]bool      `json:"traits"` // trait names kept, and whether loaded
+	Ready      map[string]bool      `json:"ready"`   // definitions backfilled
+	Events     map[string]*tracking `json:"events"`  // event names kept per profile
+	Traits     map[string]bool      `json:"traits"`  // trait names kept, and whether loaded
 	Consent    bool                 `json:"consent"` // consent before live observation loaded
 }
 
