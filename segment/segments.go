@@ -61,6 +61,7 @@ type Segments struct {
 	mu         sync.Mutex // guards everything below
 	seq        uint64     // last log position observed
 	skipUpTo   uint64     // what Load restored: changes up to here are saved
+	safe       uint64     // the last checkpoint's position: every change up to it observed
 	version    uint64     // of the last commit built
 	meta       metaState
 	states     map[uint64]*pstate
@@ -185,7 +186,7 @@ func (s *Segments) Load(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	s.seq, s.skipUpTo, s.version = seq, seq, version
+	s.seq, s.skipUpTo, s.safe, s.version = seq, seq, seq, version
 	select {
 	case <-s.loaded:
 	default:
@@ -248,7 +249,8 @@ func (s *Segments) Checkpoint(seq uint64) (func(context.Context) error, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq = max(s.seq, seq)
-	c, err := s.commitLocked()
+	s.safe = seq
+	c, err := s.commitLocked(s.seq)
 	if err != nil {
 		return nil, err
 	}
@@ -258,13 +260,19 @@ func (s *Segments) Checkpoint(seq uint64) (func(context.Context) error, error) {
 // commitLocked takes everything changed since the last commit into a new
 // one. Versions order commits, so an older one saved again after a newer
 // one changes nothing.
-func (s *Segments) commitLocked() (*store.SegmentCommit, error) {
+//
+// seq is the position saved: after a restart, changes at or below it are
+// not applied again. Between checkpoints, partitions may have shown
+// changes past positions they have not shown yet, so saves of their own
+// (timers, deletions) give the last checkpoint's position: applying an
+// event twice changes nothing.
+func (s *Segments) commitLocked(seq uint64) (*store.SegmentCommit, error) {
 	s.version++
 	meta, err := json.Marshal(&s.meta)
 	if err != nil {
 		return nil, fmt.Errorf("segment: encode checkpoint metadata: %w", err)
 	}
-	c := &store.SegmentCommit{Version: s.version, Seq: s.seq, Meta: meta, Changes: s.pending,
+	c := &store.SegmentCommit{Version: s.version, Seq: seq, Meta: meta, Changes: s.pending,
 		Profiles: make([]store.SegmentProfileRow, 0, len(s.dirty))}
 	// The states are encoded one after another into one buffer, each row
 	// a capped slice of it: one allocation for most commits. When the
@@ -297,7 +305,7 @@ func (s *Segments) saveOwn(ctx context.Context) {
 		s.mu.Unlock()
 		return
 	}
-	c, err := s.commitLocked()
+	c, err := s.commitLocked(s.safe)
 	s.mu.Unlock()
 	if err != nil {
 		s.opts.Log.Error("segment checkpoint cannot be encoded", "err", err)
