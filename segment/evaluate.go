@@ -175,9 +175,13 @@ func (s *Segments) setMember(id uint64, p *pstate, aud string, in bool, at time.
 	}
 	s.dirty[id] = true
 	s.meta.NextChange++
-	data, _ := json.Marshal(why)
+	// One event often flips several audiences: encode its cause once.
+	if why != s.lastCause || s.lastCauseJSON == "" {
+		data, _ := json.Marshal(why)
+		s.lastCause, s.lastCauseJSON = why, string(data)
+	}
 	s.pending = append(s.pending, store.AudienceChange{ID: s.meta.NextChange, AudienceID: aud, ProfileID: id,
-		Entered: in, At: at, Seq: why.Seq, Cause: string(data)})
+		Entered: in, At: at, Seq: why.Seq, Cause: s.lastCauseJSON})
 	return true
 }
 

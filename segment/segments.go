@@ -71,16 +71,18 @@ type Segments struct {
 	timers     timerHeap
 	timersKept int // the heap's size after its last compaction
 
-	computed  map[string]*ComputedTrait // by ID
-	ctByKey   map[string]*ComputedTrait
-	audiences map[string]*Audience // by ID
-	audByKey  map[string]*Audience
-	order     []*live // audiences, those referred to before those referring
-	index     index
-	marks     []bool // by position in order: to evaluate; all false between uses
-	subj      subject
-	members   map[string]map[uint64]bool
-	jobs      map[string]*Job // the latest backfill of each definition
+	computed      map[string]*ComputedTrait // by ID
+	ctByKey       map[string]*ComputedTrait
+	audiences     map[string]*Audience // by ID
+	audByKey      map[string]*Audience
+	order         []*live // audiences, those referred to before those referring
+	index         index
+	marks         []bool // by position in order: to evaluate; all false between uses
+	subj          subject
+	lastCause     cause // and its JSON, reused while it does not change
+	lastCauseJSON string
+	members       map[string]map[uint64]bool
+	jobs          map[string]*Job // the latest backfill of each definition
 }
 
 // metaState is the part of the checkpoint that is not per profile.
