@@ -131,6 +131,13 @@ func objectOf(m map[string]any) (Value, error) {
 
 // ParseValue decodes one JSON value.
 func ParseValue(data []byte) (Value, error) {
+	// Most values are scalars: decode those without a decoder, which
+	// allocates a buffer each time and dominates backfills of traits.
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] != '[' && t[0] != '{' && validScalar(t) {
+		if v, ok := rawValue(t); ok {
+			return v, nil
+		}
+	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	var x any
@@ -273,4 +280,20 @@ func appendQuoted(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// validScalar reports whether data is exactly one JSON scalar, so that
+// rawValue may decode it.
+func validScalar(data []byte) bool {
+	switch data[0] {
+	case '"':
+		return len(data) >= 2 && data[len(data)-1] == '"' && json.Valid(data)
+	case 't':
+		return string(data) == "true"
+	case 'f':
+		return string(data) == "false"
+	case 'n':
+		return string(data) == "null"
+	}
+	return json.Valid(data)
 }

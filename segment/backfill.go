@@ -84,11 +84,18 @@ func (s *Segments) runJob(ctx context.Context, j *Job, why cause) error {
 	}
 	names := s.trackLocked(windows)
 	newTraits := s.trackTraitsLocked(traits)
+	la := s.liveAudience(j.Definition)
+	consent := la != nil && la.consent && !s.meta.Consent
 	upto := s.seq
 	s.mu.Unlock()
 	s.setPhase(j, "events", 0)
 	if err := s.loadHistory(ctx, j, names, upto); err != nil {
 		return err
+	}
+	if consent {
+		if err := s.loadConsent(ctx, j, upto); err != nil {
+			return err
+		}
 	}
 	s.setPhase(j, "traits", 0)
 	if err := s.loadTraits(ctx, j, newTraits); err != nil {
@@ -285,7 +292,7 @@ func (s *Segments) resolve(id uint64) uint64 {
 
 // chunk is how many profiles a backfill handles per lock: small enough
 // that events wait only briefly, large enough that locking is cheap.
-const chunk = 4096
+const chunk = 16384
 
 // loadTraits copies the traits from the profile stage's profiles.
 func (s *Segments) loadTraits(ctx context.Context, j *Job, names []string) error {
@@ -342,28 +349,22 @@ func (s *Segments) evaluateAll(ctx context.Context, j *Job, audIDs []string, why
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	s.setPhase(j, "profiles", int64(len(ids)))
-	force := map[string]bool{}
-	for _, id := range audIDs {
-		force[id] = true
-	}
-	empty := &pstate{}
+	part, states := make([]uint64, 0, chunk), make([]*pstate, 0, chunk)
 	for start := 0; start < len(ids); start += chunk {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		s.mu.Lock()
 		now := s.opts.Now()
+		part, states = part[:0], states[:0]
 		for _, id := range ids[start:min(start+chunk, len(ids))] {
-			if _, merged := s.redirects[id]; merged {
-				continue
+			if _, merged := s.redirects[id]; !merged { // merged: evaluated as its survivor
+				part, states = append(part, id), append(states, s.states[id])
 			}
-			p := s.states[id]
-			if p == nil {
-				p = empty
-			}
-			s.reevaluate(id, p, change{audiences: force}, now, why)
-			if p == empty && !empty.isEmpty() {
-				s.states[id], empty = p, &pstate{}
+		}
+		for _, la := range s.order { // in order: readers after what they read
+			if slices.Contains(audIDs, la.a.ID) {
+				s.backfillChunk(part, states, la, now, why)
 			}
 		}
 		j.Done = int64(min(start+chunk, len(ids)))

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/mosaic-cdp/mosaic"
@@ -295,14 +296,16 @@ func (s *Segments) DeleteAudience(ctx context.Context, id string) error {
 	delete(s.audByKey, a.Key)
 	delete(s.meta.Ready, id)
 	delete(s.jobs, id)
-	for pid := range s.members[id] {
+	// Every member exits, recorded like any exit, so that whoever follows
+	// the list of changes (delivery to a destination's list) removes them.
+	now := s.opts.Now()
+	members := slices.Sorted(maps.Keys(s.members[id]))
+	for _, pid := range members {
 		if p := s.states[pid]; p != nil {
-			delete(p.Member, id)
-			s.dirty[pid] = true
+			s.setMember(pid, p, id, false, now, cause{Kind: "delete"})
 		}
 	}
 	delete(s.members, id)
-	s.pending = slices.DeleteFunc(s.pending, func(c store.AudienceChange) bool { return c.AudienceID == id })
 	for pid, p := range s.states {
 		if _, ok := p.Next[id]; ok {
 			delete(p.Next, id)
@@ -314,5 +317,7 @@ func (s *Segments) DeleteAudience(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.st.DeleteAudienceChanges(ctx, id)
+	// Saved now: no event may come to carry them in a checkpoint soon.
+	s.saveOwn(ctx)
+	return nil
 }

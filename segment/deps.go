@@ -18,16 +18,48 @@ type live struct {
 	refs     map[string]bool          // IDs of audiences it reads
 	computed []*ComputedTrait         // computed traits it reads
 	windows  map[string]time.Duration // event name → widest window (0: all time)
+	idx      int                      // position in Segments.order
+	readers  []int                    // positions of the audiences that read it
 }
 
-func (s *Segments) liveAudience(id string) *live {
-	for _, la := range s.order {
-		if la.a.ID == id {
-			return la
+// index is which audiences (positions in Segments.order) depend on what:
+// an event finds the audiences to evaluate without looking at the others.
+type index struct {
+	events  map[string][]int
+	traits  map[string][]int
+	consent []int
+	byID    map[string]*live
+}
+
+func (s *Segments) buildIndex() {
+	x := index{events: map[string][]int{}, traits: map[string][]int{}, byID: map[string]*live{}}
+	pos := map[string]int{}
+	for i, la := range s.order {
+		la.idx, la.readers = i, nil
+		pos[la.a.ID] = i
+		x.byID[la.a.ID] = la
+		for _, name := range sortedKeys(la.events) {
+			x.events[name] = append(x.events[name], i)
+		}
+		for _, name := range sortedKeys(la.traits) {
+			x.traits[name] = append(x.traits[name], i)
+		}
+		if la.consent {
+			x.consent = append(x.consent, i)
 		}
 	}
-	return nil
+	for i, la := range s.order {
+		for ref := range la.refs {
+			if r, ok := pos[ref]; ok {
+				s.order[r].readers = append(s.order[r].readers, i)
+			}
+		}
+	}
+	s.index = x
+	s.marks = make([]bool, len(s.order))
 }
+
+func (s *Segments) liveAudience(id string) *live { return s.index.byID[id] }
 
 // rebuild derives the evaluation order and dependency sets from the
 // definitions. Audiences are ordered so that one comes after those it
@@ -64,6 +96,7 @@ func (s *Segments) rebuild() error {
 			return err
 		}
 	}
+	s.buildIndex()
 	return nil
 }
 

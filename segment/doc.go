@@ -15,8 +15,13 @@
 //
 // New and edited definitions are backfilled in the background: the event
 // history of the events they read is loaded from the log (joined with the
-// stored timelines, which say whose each event is), the traits they read
-// from the profiles, then every profile is evaluated. Jobs report progress.
+// stored timelines, which say whose each event is), consent likewise from
+// every event, the traits they read from the profiles, then every profile
+// is evaluated, on every core (previews too). Jobs report progress.
+//
+// Per-profile state is checkpointed in a binary form (codec.go); an
+// event finds the audiences to evaluate through indexes by event name,
+// trait and consent (deps.go).
 //
 // docs/audiences.md describes the behaviour for users.
 package segment

@@ -62,6 +62,8 @@ type change struct {
 	traits    map[string]bool
 	consent   bool
 	audiences map[string]bool // evaluate these, and those that read them
+	one       *live           // evaluate this one (a timer), and those that read it
+	after     *live           // this one flipped: evaluate those that read it
 }
 
 // cause is why a membership changed, saved as JSON with the change.
@@ -77,41 +79,73 @@ type cause struct {
 // in order, so that an audience reading another sees its new membership.
 // It returns how many memberships flipped.
 func (s *Segments) reevaluate(id uint64, p *pstate, ch change, now time.Time, why cause) int {
-	flipped := map[string]bool{}
+	marks := s.marks
+	if !ch.mark(s, marks) {
+		return 0
+	}
 	n := 0
-	for _, la := range s.order {
-		if !s.meta.Ready[la.a.ID] || !ch.affects(la, flipped) {
+	for i, la := range s.order {
+		if !marks[i] {
 			continue
 		}
-		if s.evaluate(id, p, la, now, why) {
-			flipped[la.a.ID] = true
-			n++
+		marks[i] = false
+		if !s.meta.Ready[la.a.ID] || !s.evaluate(id, p, la, now, why) {
+			continue
+		}
+		n++
+		for _, r := range la.readers { // later in order: still to come
+			marks[r] = true
 		}
 	}
 	return n
 }
 
-func (ch *change) affects(la *live, flipped map[string]bool) bool {
-	if ch.all || ch.audiences[la.a.ID] || ch.event != "" && la.events[ch.event] || ch.consent && la.consent {
-		return true
+// mark sets the marks of the audiences ch affects directly, and reports
+// whether there is any.
+func (ch *change) mark(s *Segments, marks []bool) bool {
+	hit := false
+	set := func(list []int) {
+		for _, i := range list {
+			marks[i] = true
+		}
+		hit = hit || len(list) > 0
+	}
+	if ch.all {
+		for i := range marks {
+			marks[i] = true
+		}
+		return len(marks) > 0
+	}
+	for aud := range ch.audiences {
+		if la := s.liveAudience(aud); la != nil {
+			marks[la.idx], hit = true, true
+		}
+	}
+	if ch.event != "" {
+		set(s.index.events[ch.event])
+	}
+	if ch.consent {
+		set(s.index.consent)
 	}
 	for t := range ch.traits {
-		if la.traits[t] {
-			return true
-		}
+		set(s.index.traits[t])
 	}
-	for ref := range la.refs {
-		if flipped[ref] {
-			return true
-		}
+	if ch.after != nil {
+		set(ch.after.readers)
 	}
-	return false
+	if ch.one != nil {
+		marks[ch.one.idx], hit = true, true
+	}
+	return hit
 }
 
 // evaluate sets one profile's membership of one audience as of now,
 // schedules its timer, and reports whether the membership flipped.
 func (s *Segments) evaluate(id uint64, p *pstate, la *live, now time.Time, why cause) bool {
-	x := subject{s: s, p: p, now: now}
+	// A pointer to a subject the engine keeps: a subject value would be
+	// copied to the heap on every evaluation.
+	x := &s.subj
+	*x = subject{s: s, p: p, now: now}
 	res := audience.Evaluate(la.a.cond, x, now)
 	next := res.NextChange
 	for _, ct := range la.computed {
@@ -141,9 +175,13 @@ func (s *Segments) setMember(id uint64, p *pstate, aud string, in bool, at time.
 	}
 	s.dirty[id] = true
 	s.meta.NextChange++
-	data, _ := json.Marshal(why)
+	// One event often flips several audiences: encode its cause once.
+	if why != s.lastCause || s.lastCauseJSON == "" {
+		data, _ := json.Marshal(why)
+		s.lastCause, s.lastCauseJSON = why, string(data)
+	}
 	s.pending = append(s.pending, store.AudienceChange{ID: s.meta.NextChange, AudienceID: aud, ProfileID: id,
-		Entered: in, At: at, Seq: why.Seq, Cause: string(data)})
+		Entered: in, At: at, Seq: why.Seq, Cause: s.lastCauseJSON})
 	return true
 }
 

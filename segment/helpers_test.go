@@ -78,7 +78,7 @@ func (e *env) start() {
 	e.t.Helper()
 	de := engine.New(e.log, e.st, engine.Options{})
 	e.seg = New(e.st, de, Options{Now: e.clock.Now})
-	p, err := engine.NewProfiles(de, e.st, engine.ProfileOptions{CheckpointEvery: 10 * time.Millisecond, Observers: []engine.ProfileObserver{e.seg}})
+	p, err := engine.NewProfiles(de, e.st, engine.ProfileOptions{CheckpointEvery: 10 * time.Millisecond, Append: e.log.Append, Observers: []engine.ProfileObserver{e.seg}})
 	if err != nil {
 		e.t.Fatal(err)
 	}

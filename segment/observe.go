@@ -39,8 +39,13 @@ func (s *Segments) Observe(c *engine.ProfileChange) {
 		return
 	}
 	ev := decodeEvent(c.Event)
+	// A profile's first event (a new profile, or one a split rebuilds)
+	// evaluates every audience: those that match a profile holding nothing
+	// they read ("not consent marketing") must take it in, as a backfill
+	// or a preview would.
+	fresh := s.states[c.Profile] == nil && c.State != nil && c.State.Events() == 1
 	p := s.state(c.Profile)
-	ch := change{all: survivors[c.Profile]}
+	ch := change{all: survivors[c.Profile] || fresh}
 	if t := s.meta.Events[ev.name]; t != nil && ev.name != "" {
 		it := item{At: ev.at, Seq: evSeq, Props: bytes.Clone(ev.props)}
 		p.addItem(ev.name, it)

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"time"
 
@@ -279,6 +280,9 @@ func (s *Segments) Preview(ctx context.Context, raw []byte, sample int) (*Previe
 			missing = append(missing, "trait "+name)
 		}
 	}
+	if la.consent && !s.meta.Consent {
+		missing = append(missing, "consent")
+	}
 	s.mu.Unlock()
 	if len(missing) > 0 {
 		s.preload(s.jobContext(), la)
@@ -297,17 +301,35 @@ func (s *Segments) preview(la *live, sample int) *Preview {
 	now := s.opts.Now()
 	out := &Preview{Sample: []uint64{}}
 	empty := &pstate{}
-	emptyMatches := audience.Evaluate(la.a.cond, subject{s: s, p: empty, now: now}, now).Value
-	seen := 0
+	emptyMatches := audience.Evaluate(la.a.cond, &subject{s: s, p: empty, now: now}, now).Value
+	ids2, states := make([]uint64, 0, len(s.states)), make([]*pstate, 0, len(s.states))
 	for id, p := range s.states {
-		seen++
-		if audience.Evaluate(la.a.cond, subject{s: s, p: p, now: now}, now).Value {
-			out.Count++
-			if len(out.Sample) < sample {
-				out.Sample = append(out.Sample, id)
+		ids2, states = append(ids2, id), append(states, p)
+	}
+	seen := len(states)
+	type part struct {
+		count  int
+		sample []uint64
+	}
+	parts := make([]part, runtime.GOMAXPROCS(0))
+	parallel(len(states), func(w, lo, hi int) {
+		pt, x := &parts[w], &subject{s: s, now: now}
+		for i := lo; i < hi; i++ {
+			x.p = states[i]
+			if audience.Evaluate(la.a.cond, x, now).Value {
+				pt.count++
+				if len(pt.sample) < sample {
+					pt.sample = append(pt.sample, ids2[i])
+				}
 			}
 		}
+	})
+	for _, pt := range parts {
+		out.Count += pt.count
+		out.Sample = append(out.Sample, pt.sample...)
 	}
+	slices.Sort(out.Sample)
+	out.Sample = out.Sample[:min(len(out.Sample), sample)]
 	out.Evaluated = seen
 	if emptyMatches {
 		// Profiles with no state hold nothing conditions read: they all
@@ -335,6 +357,7 @@ func (s *Segments) preload(ctx context.Context, la *live) {
 		s.mu.Lock()
 		names := s.trackLocked(la.windows)
 		traits := s.trackTraitsLocked(sortedKeys(la.traits))
+		consent := la.consent && !s.meta.Consent
 		upto := s.seq
 		s.mu.Unlock()
 		j := &Job{Definition: "preview"}
@@ -344,6 +367,12 @@ func (s *Segments) preload(ctx context.Context, la *live) {
 		}
 		if err := s.loadTraits(ctx, j, traits); err != nil {
 			s.opts.Log.Warn("loading traits for a preview failed", "err", err)
+			return
+		}
+		if consent {
+			if err := s.loadConsent(ctx, j, upto); err != nil {
+				s.opts.Log.Warn("loading consent for a preview failed", "err", err)
+			}
 		}
 	}()
 }

@@ -59,7 +59,9 @@ func (s *Segments) resumeJobs(ctx context.Context) {
 		}
 	}
 	for _, la := range s.order {
-		if !s.meta.Ready[la.a.ID] {
+		// Audiences made live before consent was loaded from the history
+		// are backfilled again, once, with it.
+		if !s.meta.Ready[la.a.ID] || la.consent && !s.meta.Consent {
 			ids = append(ids, la.a.ID)
 		}
 	}

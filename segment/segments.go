@@ -58,32 +58,40 @@ type Segments struct {
 	jobMu  sync.Mutex      // one backfill at a time
 	wake   chan struct{}
 
-	mu        sync.Mutex // guards everything below
-	seq       uint64     // last log position observed
-	skipUpTo  uint64     // what Load restored: changes up to here are saved
-	version   uint64     // of the last commit built
-	meta      metaState
-	states    map[uint64]*pstate
-	redirects map[uint64]uint64 // absorbed → survivor, for backfills
-	dirty     map[uint64]bool
-	pending   []store.AudienceChange
-	timers    timerHeap
+	mu         sync.Mutex // guards everything below
+	seq        uint64     // last log position observed
+	skipUpTo   uint64     // what Load restored: changes up to here are saved
+	safe       uint64     // the last checkpoint's position: every change up to it observed
+	version    uint64     // of the last commit built
+	meta       metaState
+	states     map[uint64]*pstate
+	redirects  map[uint64]uint64 // absorbed → survivor, for backfills
+	dirty      map[uint64]bool
+	pending    []store.AudienceChange
+	timers     timerHeap
+	timersKept int // the heap's size after its last compaction
 
-	computed  map[string]*ComputedTrait // by ID
-	ctByKey   map[string]*ComputedTrait
-	audiences map[string]*Audience // by ID
-	audByKey  map[string]*Audience
-	order     []*live // audiences, those referred to before those referring
-	members   map[string]map[uint64]bool
-	jobs      map[string]*Job // the latest backfill of each definition
+	computed      map[string]*ComputedTrait // by ID
+	ctByKey       map[string]*ComputedTrait
+	audiences     map[string]*Audience // by ID
+	audByKey      map[string]*Audience
+	order         []*live // audiences, those referred to before those referring
+	index         index
+	marks         []bool // by position in order: to evaluate; all false between uses
+	subj          subject
+	lastCause     cause // and its JSON, reused while it does not change
+	lastCauseJSON string
+	members       map[string]map[uint64]bool
+	jobs          map[string]*Job // the latest backfill of each definition
 }
 
 // metaState is the part of the checkpoint that is not per profile.
 type metaState struct {
 	NextChange int64                `json:"next_change"`
-	Ready      map[string]bool      `json:"ready"`  // definitions backfilled
-	Events     map[string]*tracking `json:"events"` // event names kept per profile
-	Traits     map[string]bool      `json:"traits"` // trait names kept, and whether loaded
+	Ready      map[string]bool      `json:"ready"`   // definitions backfilled
+	Events     map[string]*tracking `json:"events"`  // event names kept per profile
+	Traits     map[string]bool      `json:"traits"`  // trait names kept, and whether loaded
+	Consent    bool                 `json:"consent"` // consent before live observation loaded
 }
 
 // tracking is how long the events of one name are kept.
@@ -164,8 +172,8 @@ func (s *Segments) Load(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	err = s.st.LoadSegmentProfiles(ctx, func(id uint64, data []byte) error {
-		p := &pstate{}
-		if err := json.Unmarshal(data, p); err != nil {
+		p, err := decodeState(data)
+		if err != nil {
 			return fmt.Errorf("segment: profile %d state: %w", id, err)
 		}
 		s.states[id] = p
@@ -180,7 +188,7 @@ func (s *Segments) Load(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	s.seq, s.skipUpTo, s.version = seq, seq, version
+	s.seq, s.skipUpTo, s.safe, s.version = seq, seq, seq, version
 	select {
 	case <-s.loaded:
 	default:
@@ -243,7 +251,8 @@ func (s *Segments) Checkpoint(seq uint64) (func(context.Context) error, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq = max(s.seq, seq)
-	c, err := s.commitLocked()
+	s.safe = seq
+	c, err := s.commitLocked(s.seq)
 	if err != nil {
 		return nil, err
 	}
@@ -253,23 +262,40 @@ func (s *Segments) Checkpoint(seq uint64) (func(context.Context) error, error) {
 // commitLocked takes everything changed since the last commit into a new
 // one. Versions order commits, so an older one saved again after a newer
 // one changes nothing.
-func (s *Segments) commitLocked() (*store.SegmentCommit, error) {
+//
+// seq is the position saved: after a restart, changes at or below it are
+// not applied again. Between checkpoints, partitions may have shown
+// changes past positions they have not shown yet, so saves of their own
+// (timers, deletions) give the last checkpoint's position: applying an
+// event twice changes nothing.
+func (s *Segments) commitLocked(seq uint64) (*store.SegmentCommit, error) {
 	s.version++
 	meta, err := json.Marshal(&s.meta)
 	if err != nil {
 		return nil, fmt.Errorf("segment: encode checkpoint metadata: %w", err)
 	}
-	c := &store.SegmentCommit{Version: s.version, Seq: s.seq, Meta: meta, Changes: s.pending}
+	c := &store.SegmentCommit{Version: s.version, Seq: seq, Meta: meta, Changes: s.pending,
+		Profiles: make([]store.SegmentProfileRow, 0, len(s.dirty))}
+	// The states are encoded one after another into one buffer, each row
+	// a capped slice of it: one allocation for most commits. When the
+	// buffer grows, rows already cut keep the old array, which nothing
+	// writes to again.
+	buf := make([]byte, 0, 256*len(s.dirty))
 	for id := range s.dirty {
 		row := store.SegmentProfileRow{ID: id, Version: s.version}
 		if p := s.states[id]; p != nil && !p.isEmpty() {
-			if row.Data, err = json.Marshal(p); err != nil {
-				return nil, fmt.Errorf("segment: encode profile %d: %w", id, err)
-			}
+			start := len(buf)
+			buf = appendState(buf, p)
+			row.Data = buf[start:len(buf):len(buf)]
 		}
 		c.Profiles = append(c.Profiles, row)
 	}
-	s.pending, s.dirty = nil, map[uint64]bool{}
+	s.pending = nil
+	if len(s.dirty) > 1<<16 {
+		s.dirty = map[uint64]bool{} // a cleared map keeps its size, and iterating it costs that
+	} else {
+		clear(s.dirty)
+	}
 	return c, nil
 }
 
@@ -281,7 +307,7 @@ func (s *Segments) saveOwn(ctx context.Context) {
 		s.mu.Unlock()
 		return
 	}
-	c, err := s.commitLocked()
+	c, err := s.commitLocked(s.safe)
 	s.mu.Unlock()
 	if err != nil {
 		s.opts.Log.Error("segment checkpoint cannot be encoded", "err", err)

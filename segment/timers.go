@@ -1,7 +1,6 @@
 package segment
 
 import (
-	"container/heap"
 	"time"
 )
 
@@ -14,28 +13,58 @@ type timer struct {
 	audience string
 }
 
-// timerHeap is a min-heap of timers by moment.
+// timerHeap is a min-heap of timers by moment. It is typed rather than
+// a container/heap: boxing each timer in an interface cost an allocation
+// per push on the real-time path.
 type timerHeap []timer
 
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q[i].at.Before(q[parent].at) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+func (h *timerHeap) pop() timer {
+	q := *h
+	t := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = timer{}
+	*h = q[:last]
+	h.down(0)
 	return t
 }
 
-func (h *timerHeap) push(t timer) { heap.Push(h, t) }
+func (h timerHeap) down(i int) {
+	for {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && h[l].at.Before(h[small].at) {
+			small = l
+		}
+		if r < len(h) && h[r].at.Before(h[small].at) {
+			small = r
+		}
+		if small == i {
+			return
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
+}
 
 // due pops the earliest timer if it is at or before now.
 func (h *timerHeap) due(now time.Time) (timer, bool) {
 	if len(*h) == 0 || (*h)[0].at.After(now) {
 		return timer{}, false
 	}
-	return heap.Pop(h).(timer), true
+	return h.pop(), true
 }
 
 // next returns the earliest moment, zero if there is none.
@@ -64,6 +93,9 @@ func (s *Segments) setTimer(id uint64, p *pstate, aud string, at time.Time) {
 		p.Next[aud] = at
 		wasFirst := len(s.timers) == 0 || at.Before(s.timers.next())
 		s.timers.push(timer{at: at, profile: id, audience: aud})
+		if len(s.timers) > 2*s.timersKept+4096 {
+			s.compactTimers()
+		}
 		if wasFirst {
 			s.poke()
 		}
@@ -105,6 +137,27 @@ func (s *Segments) Tick(now time.Time) int {
 		}
 		delete(p.Next, t.audience)
 		s.dirty[t.profile] = true
-		flips += s.reevaluate(t.profile, p, change{audiences: map[string]bool{t.audience: true}}, t.at, cause{Kind: "time"})
+		flips += s.reevaluate(t.profile, p, change{one: la}, t.at, cause{Kind: "time"})
 	}
+}
+
+// compactTimers drops the timers that were replaced since they were
+// pushed. It runs when the heap has doubled since the last compaction, so
+// its cost per push is constant, and the heap stays within about twice the
+// timers that count.
+func (s *Segments) compactTimers() {
+	kept := s.timers[:0]
+	for _, t := range s.timers {
+		if p := s.states[t.profile]; p != nil {
+			if at, ok := p.Next[t.audience]; ok && at.Equal(t.at) {
+				kept = append(kept, t)
+			}
+		}
+	}
+	clear(s.timers[len(kept):])
+	s.timers = kept
+	for i := len(kept)/2 - 1; i >= 0; i-- {
+		kept.down(i)
+	}
+	s.timersKept = len(kept)
 }

@@ -48,6 +48,8 @@ type SegmentStore interface {
 	// TimelineSeqs calls fn with the profile and the log position of every
 	// timeline entry of type "track" named one of names, at or below upto,
 	// in position order, until fn returns an error, which it then returns.
+	// With names nil it calls fn for every entry, whatever its type and
+	// name (consent rides on any event); with names empty, for none.
 	TimelineSeqs(ctx context.Context, names []string, upto uint64, fn func(profileID, seq uint64) error) error
 }
 

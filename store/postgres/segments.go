@@ -180,15 +180,20 @@ func (db *DB) DeleteAudienceChanges(ctx context.Context, audienceID string) erro
 
 // TimelineSeqs implements store.SegmentStore.
 func (db *DB) TimelineSeqs(ctx context.Context, names []string, upto uint64, fn func(profileID, seq uint64) error) error {
-	if len(names) == 0 {
+	if names != nil && len(names) == 0 {
 		return nil
 	}
 	clean := make([]string, len(names))
 	for i, n := range names {
 		clean[i] = store.CleanText(n)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT profile_id, seq FROM profile_timeline
-		WHERE type = 'track' AND seq <= $1 AND name = ANY($2) ORDER BY seq`, seqArg(upto), clean)
+	q := `SELECT profile_id, seq FROM profile_timeline
+		WHERE type = 'track' AND seq <= $1 AND name = ANY($2) ORDER BY seq`
+	args := []any{seqArg(upto), clean}
+	if names == nil {
+		q, args = `SELECT profile_id, seq FROM profile_timeline WHERE seq <= $1 ORDER BY seq`, args[:1]
+	}
+	rows, err := db.pool.Query(ctx, q, args...)
 	if err != nil {
 		return wrap(ctx, "read timeline positions", err)
 	}

@@ -206,15 +206,18 @@ func (db *DB) DeleteAudienceChanges(ctx context.Context, audienceID string) erro
 
 // TimelineSeqs implements store.SegmentStore.
 func (db *DB) TimelineSeqs(ctx context.Context, names []string, upto uint64, fn func(profileID, seq uint64) error) error {
-	if len(names) == 0 {
+	if names != nil && len(names) == 0 {
 		return nil
 	}
 	args := []any{seqArg(upto)}
 	for _, n := range names {
 		args = append(args, store.CleanText(n))
 	}
-	q := `SELECT profile_id, seq FROM profile_timeline WHERE type = 'track' AND seq <= ? AND name IN (?` +
-		strings.Repeat(", ?", len(names)-1) + `) ORDER BY seq`
+	q := `SELECT profile_id, seq FROM profile_timeline WHERE seq <= ? ORDER BY seq`
+	if names != nil {
+		q = `SELECT profile_id, seq FROM profile_timeline WHERE type = 'track' AND seq <= ? AND name IN (?` +
+			strings.Repeat(", ?", len(names)-1) + `) ORDER BY seq`
+	}
 	var fnErr error
 	err := db.inReadTx(ctx, "read timeline positions", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, q, args...)

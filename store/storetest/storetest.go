@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Audit", s.audit)
 	t.Run("Tokens", s.tokens)
 	t.Run("Privacy", s.privacy)
+	t.Run("TimelineSeqs", s.timelineSeqs)
 	t.Run("Profiles", func(t *testing.T) {
 		RunProfiles(t, func(t *testing.T) interface {
 			store.ProfileStore
