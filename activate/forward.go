@@ -37,6 +37,10 @@ type ForwardOptions struct {
 	// Idle is how long the forwarder waits for new events before checking
 	// again (default 1s).
 	Idle time.Duration
+	// SkipIdle skips events entirely while no destination forwards events:
+	// for a server whose consent gate reads the privacy model, not the
+	// consent signals the forwarder records for SignalConsent.
+	SkipIdle bool
 }
 
 // Forwarder follows the deduplicated events and enqueues, for every
@@ -171,6 +175,9 @@ func idString(v any) string {
 }
 
 func (f *Forwarder) forward(ctx context.Context, ev *mosaic.Event, c *store.ForwardCommit, consent map[string]store.ConsentSignal) {
+	if len(*f.dests.Load()) == 0 && f.opts.SkipIdle {
+		return // nothing to forward, and consent comes from elsewhere
+	}
 	var m segmentMessage
 	if err := json.Unmarshal(ev.Message, &m); err != nil {
 		return

@@ -168,7 +168,7 @@ const maxNest = 2
 // object cleans the members of the object raw at path, returning the new
 // object, or raw itself when nothing changed.
 func (vc *valueCleaner) object(path string, raw []byte, depth int, changes *[]Change) []byte {
-	ms, ok := members(raw, nil)
+	ms, ok := members(raw, make([]member, 0, memberHint))
 	if !ok {
 		return raw
 	}
@@ -205,7 +205,7 @@ func (vc *valueCleaner) object(path string, raw []byte, depth int, changes *[]Ch
 // context.traits. It returns msg itself when nothing was changed or
 // noted; otherwise a new message whose context.cleaning lists the changes.
 func (vc *valueCleaner) message(msg []byte) []byte {
-	top, ok := members(msg, nil)
+	top, ok := members(msg, make([]member, 0, memberHint))
 	if !ok {
 		return msg
 	}
@@ -231,7 +231,7 @@ func (vc *valueCleaner) message(msg []byte) []byte {
 	if ctx < 0 {
 		top = append(top, member{key: []byte(`"context"`), val: writeObject(nil, []member{cleaning})})
 	} else {
-		cms, _ := members(top[ctx].val, nil)
+		cms, _ := members(top[ctx].val, make([]member, 0, memberHint))
 		top[ctx].val = writeObject(nil, append(cms, cleaning))
 	}
 	return writeObject(make([]byte, 0, len(msg)+len(rec)+16), top)
@@ -240,7 +240,7 @@ func (vc *valueCleaner) message(msg []byte) []byte {
 // contextTraits cleans context.traits, where track calls carry a user's
 // email and phone.
 func (vc *valueCleaner) contextTraits(raw []byte, changes *[]Change) []byte {
-	ms, ok := members(raw, nil)
+	ms, ok := members(raw, make([]member, 0, memberHint))
 	if !ok {
 		return raw
 	}

@@ -187,7 +187,7 @@ func (v Violation) String() string {
 
 // flag adds the violations to the message's context.violations.
 func flag(msg []byte, vs []Violation) []byte {
-	top, ok := members(msg, nil)
+	top, ok := members(msg, make([]member, 0, memberHint))
 	if !ok {
 		return msg
 	}
@@ -195,7 +195,7 @@ func flag(msg []byte, vs []Violation) []byte {
 	vm := member{key: []byte(`"violations"`), val: rec}
 	for i := range top {
 		if top[i].keyName() == "context" {
-			cms, _ := members(top[i].val, nil)
+			cms, _ := members(top[i].val, make([]member, 0, memberHint))
 			top[i].val = writeObject(nil, append(cms, vm))
 			return writeObject(nil, top)
 		}
@@ -205,7 +205,7 @@ func flag(msg []byte, vs []Violation) []byte {
 
 // check returns the ways msg breaks the plan.
 func (p *compiledPlan) check(typ string, msg []byte) []Violation {
-	top, ok := members(msg, nil)
+	top, ok := members(msg, make([]member, 0, memberHint))
 	if !ok {
 		return nil
 	}

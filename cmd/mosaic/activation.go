@@ -29,7 +29,7 @@ func (m *Main) openActivation(st store.Store, e *engine.Engine, profiles *engine
 	opts.Retention = m.Config.DeliveryRetention
 	svc := activate.New(st, opts)
 	fwd := activate.NewForwarder(e, st, svc, activate.ForwardOptions{
-		Log: m.Logger.With("part", "forward"), ProfileKey: profileKey(profiles),
+		Log: m.Logger.With("part", "forward"), ProfileKey: profileKey(profiles), SkipIdle: true,
 	})
 	aud := activate.NewAudienceDelivery(st, directory{segments, profiles}, svc, activate.AudienceOptions{
 		Log: m.Logger.With("part", "audience-delivery"), Processed: profiles.Processed,
