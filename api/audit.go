@@ -19,6 +19,7 @@ import (
 // Auditor is what the API needs from package privacy's audit log.
 type Auditor interface {
 	Record(ctx context.Context, e privacy.AuditEntry) (privacy.AuditEntry, error)
+	Enqueue(e privacy.AuditEntry)
 	Entries(ctx context.Context, q store.AuditQuery) ([]privacy.AuditEntry, error)
 	Pseudonym(ref string) string
 }
@@ -101,6 +102,13 @@ func (s *Server) recordAudit(r *http.Request, p *Principal, status int) {
 		e.Actor, e.Role = p.Name, p.Role
 	} else {
 		e.Actor = "unauthenticated"
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// A read is answered at once and recorded with the next group
+		// commit, so that looking a person up (which a web page may do on
+		// every view) never waits for the database's writer.
+		s.opts.Audit.Enqueue(e)
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()

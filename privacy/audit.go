@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic/store"
@@ -41,6 +42,21 @@ type Auditor struct {
 	st  store.AuditStore
 	key []byte // the installation secret, for pseudonyms
 	now func() time.Time
+
+	// Group commit: entries recorded while an append is under way wait
+	// and go together in the next one, one transaction for all (see
+	// Record, Enqueue).
+	mu      sync.Mutex
+	pending []*queued
+	writing bool
+	idle    sync.Cond // signalled when writing ends
+}
+
+// queued is an entry waiting for the next append; done (if not nil) gets
+// its outcome.
+type queued struct {
+	e    AuditEntry
+	done chan error
 }
 
 // NewAuditor returns an auditor. key is the installation secret that keys
@@ -49,7 +65,9 @@ func NewAuditor(st store.AuditStore, key []byte, now func() time.Time) *Auditor 
 	if now == nil {
 		now = time.Now
 	}
-	return &Auditor{st: st, key: key, now: now}
+	a := &Auditor{st: st, key: key, now: now}
+	a.idle.L = &a.mu
+	return a
 }
 
 // Pseudonym returns a keyed hash of an identifier "type:value", keeping
@@ -81,8 +99,39 @@ func chainHash(prev []byte, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// Record appends e, setting its ID, time (if zero) and hashes.
+// Record appends e and returns it with its ID, time (if zero) and hashes
+// set, once it is stored. Concurrent calls share one store transaction
+// (group commit), so the audit log keeps up with many requests a second.
 func (a *Auditor) Record(ctx context.Context, e AuditEntry) (AuditEntry, error) {
+	q := &queued{e: a.prepare(e), done: make(chan error, 1)}
+	a.enqueue(q)
+	select {
+	case err := <-q.done:
+		return q.e, err
+	case <-ctx.Done():
+		return q.e, ctx.Err()
+	}
+}
+
+// Enqueue appends e without waiting for the store: for reads of people's
+// data, which must be recorded but should not wait for the database's
+// writer. The entry is stored with the next group commit, normally within
+// milliseconds; Flush waits for it. A crash before then loses it.
+func (a *Auditor) Enqueue(e AuditEntry) {
+	a.enqueue(&queued{e: a.prepare(e)})
+}
+
+// Flush waits until every entry recorded or enqueued so far is stored (or
+// failed).
+func (a *Auditor) Flush() {
+	a.mu.Lock()
+	for a.writing || len(a.pending) > 0 {
+		a.idle.Wait()
+	}
+	a.mu.Unlock()
+}
+
+func (a *Auditor) prepare(e AuditEntry) AuditEntry {
 	if e.Time.IsZero() {
 		e.Time = a.now()
 	}
@@ -91,23 +140,78 @@ func (a *Auditor) Record(ctx context.Context, e AuditEntry) (AuditEntry, error) 
 	for _, f := range []*string{&e.Actor, &e.Role, &e.Action, &e.Object, &e.From, &e.Result, &e.Detail} {
 		*f = store.CleanText(*f)
 	}
-	_, err := a.st.AppendAudit(ctx, func(prev store.AuditRow) (store.AuditRow, error) {
-		e.ID = prev.ID + 1
-		e.PrevHash = base64.StdEncoding.EncodeToString(prev.Hash)
-		body := e.body()
-		h := chainHash(prev.Hash, body)
-		e.Hash = base64.StdEncoding.EncodeToString(h)
-		return store.AuditRow{Time: e.Time, Actor: e.Actor, Action: e.Action, Object: e.Object, Status: e.Status,
-			Data: body, PrevHash: prev.Hash, Hash: h}, nil
-	})
-	if err != nil {
-		return e, fmt.Errorf("privacy: append to the audit log: %w", err)
-	}
-	return e, nil
+	return e
 }
 
-// Entries returns entries matching q, decoded.
+// enqueue adds q to the next append and, unless one is under way, makes
+// this goroutine the writer until nothing is pending.
+func (a *Auditor) enqueue(q *queued) {
+	a.mu.Lock()
+	a.pending = append(a.pending, q)
+	if a.writing {
+		a.mu.Unlock()
+		return
+	}
+	a.writing = true
+	go a.write()
+	a.mu.Unlock()
+}
+
+// auditTimeout bounds one group commit of the audit log.
+const auditTimeout = 30 * time.Second
+
+func (a *Auditor) write() {
+	for {
+		a.mu.Lock()
+		batch := a.pending
+		a.pending = nil
+		if len(batch) == 0 {
+			a.writing = false
+			a.idle.Broadcast()
+			a.mu.Unlock()
+			return
+		}
+		a.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
+		err := a.append(ctx, batch)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("privacy: append to the audit log: %w", err)
+		}
+		for _, q := range batch {
+			if q.done != nil {
+				q.done <- err
+			}
+		}
+	}
+}
+
+// append stores batch in one transaction, chaining each entry to the one
+// before.
+func (a *Auditor) append(ctx context.Context, batch []*queued) error {
+	_, err := a.st.AppendAudit(ctx, func(prev store.AuditRow) ([]store.AuditRow, error) {
+		rows := make([]store.AuditRow, len(batch))
+		for i, q := range batch {
+			e := &q.e
+			e.ID = prev.ID + 1
+			e.PrevHash = base64.StdEncoding.EncodeToString(prev.Hash)
+			body := e.body()
+			h := chainHash(prev.Hash, body)
+			e.Hash = base64.StdEncoding.EncodeToString(h)
+			rows[i] = store.AuditRow{Time: e.Time, Actor: e.Actor, Action: e.Action, Object: e.Object, Status: e.Status,
+				Data: body, PrevHash: prev.Hash, Hash: h}
+			prev = rows[i]
+			prev.ID = e.ID
+		}
+		return rows, nil
+	})
+	return err
+}
+
+// Entries returns entries matching q, decoded, including every entry
+// enqueued before the call.
 func (a *Auditor) Entries(ctx context.Context, q store.AuditQuery) ([]AuditEntry, error) {
+	a.Flush() // entries enqueued before the call are listed
 	rows, err := a.st.AuditLog(ctx, q)
 	if err != nil {
 		return nil, err

@@ -11,11 +11,13 @@ import (
 // change or delete one. The log is primary data: ResetDerived keeps it.
 type AuditStore interface {
 	// AppendAudit calls build with the newest entry (zero AuditRow if the
-	// log is empty) and appends the entry build returns, with the next ID,
-	// atomically: no other append runs between the read and the write, so
-	// the chain has no forks, across processes too. An error from build is
-	// returned and nothing is appended.
-	AppendAudit(ctx context.Context, build func(prev AuditRow) (AuditRow, error)) (AuditRow, error)
+	// log is empty) and appends the entries build returns, in order, with
+	// the next IDs, atomically: no other append runs between the read and
+	// the write, so the chain has no forks, across processes too. One call
+	// appends a batch in one transaction (the auditor's group commit). An
+	// error from build is returned and nothing is appended. It returns the
+	// appended rows with their IDs.
+	AppendAudit(ctx context.Context, build func(prev AuditRow) ([]AuditRow, error)) ([]AuditRow, error)
 	// AuditLog returns entries matching q in ID order. The slice is empty,
 	// not nil, when there are none.
 	AuditLog(ctx context.Context, q AuditQuery) ([]AuditRow, error)

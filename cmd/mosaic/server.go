@@ -325,6 +325,9 @@ func (m *Main) Close(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("save violation counts: %w", err))
 			}
 		}
+		if m.Audit != nil {
+			m.Audit.Flush() // reads recorded without waiting
+		}
 		if m.Log != nil {
 			if err := m.Log.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close event log: %w", err))

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/predict"
 	"github.com/mosaic-cdp/mosaic/store"
@@ -202,6 +203,11 @@ type message struct {
 // parse reads an event: an order, another activity, or nothing for the
 // predictions.
 func (o *Observer) parse(c *engine.ProfileChange) (*order, act, bool) {
+	switch c.Event.Type { // known without decoding: identify, group, alias hold nothing for the models
+	case mosaic.TypeTrack, mosaic.TypePage, mosaic.TypeScreen, "": // "": not stamped, decode to know
+	default:
+		return nil, act{}, false
+	}
 	var m message
 	if json.Unmarshal(c.Event.Message, &m) != nil {
 		return nil, act{}, false

@@ -15,8 +15,8 @@ const auditColumns = `id, time, actor, action, object, status, data, prev_hash, 
 
 // AppendAudit implements store.AuditStore. Locking the head row makes
 // appends serial across connections and nodes.
-func (db *DB) AppendAudit(ctx context.Context, build func(prev store.AuditRow) (store.AuditRow, error)) (store.AuditRow, error) {
-	var row store.AuditRow
+func (db *DB) AppendAudit(ctx context.Context, build func(prev store.AuditRow) ([]store.AuditRow, error)) ([]store.AuditRow, error) {
+	var rows []store.AuditRow
 	err := db.inTx(ctx, "append to the audit log", pgx.TxOptions{}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT id FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
 			return err
@@ -28,16 +28,25 @@ func (db *DB) AppendAudit(ctx context.Context, build func(prev store.AuditRow) (
 		if err != nil {
 			return err
 		}
-		if row, err = build(prev); err != nil {
+		if rows, err = build(prev); err != nil {
 			return err
 		}
-		row.ID = prev.ID + 1
-		_, err = tx.Exec(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			row.ID, row.Time, store.CleanText(row.Actor), store.CleanText(row.Action), store.CleanText(row.Object),
+		for i := range rows {
+			row := &rows[i]
+			row.ID = prev.ID + 1 + int64(i)
+			_, err = tx.Exec(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				row.ID, row.Time, store.CleanText(row.Actor), store.CleanText(row.Action), store.CleanText(row.Object),
 			row.Status, nonNil(row.Data), nonNil(row.PrevHash), nonNil(row.Hash))
-		return err
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return row, err
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 func scanAudit(r pgx.Row) (store.AuditRow, error) {

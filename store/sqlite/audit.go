@@ -13,8 +13,8 @@ const auditColumns = `id, time, actor, action, object, status, data, prev_hash, 
 
 // AppendAudit implements store.AuditStore. The write transaction holds
 // SQLite's write lock from its start, so appends are serial.
-func (db *DB) AppendAudit(ctx context.Context, build func(prev store.AuditRow) (store.AuditRow, error)) (store.AuditRow, error) {
-	var row store.AuditRow
+func (db *DB) AppendAudit(ctx context.Context, build func(prev store.AuditRow) ([]store.AuditRow, error)) ([]store.AuditRow, error) {
+	var rows []store.AuditRow
 	err := db.inTx(ctx, "append to the audit log", func(tx *sql.Tx) error {
 		prev, err := scanAudit(tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY id DESC LIMIT 1`))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -23,16 +23,25 @@ func (db *DB) AppendAudit(ctx context.Context, build func(prev store.AuditRow) (
 		if err != nil {
 			return err
 		}
-		if row, err = build(prev); err != nil {
+		if rows, err = build(prev); err != nil {
 			return err
 		}
-		row.ID = prev.ID + 1
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			row.ID, micros(row.Time), store.CleanText(row.Actor), store.CleanText(row.Action), store.CleanText(row.Object),
+		for i := range rows {
+			row := &rows[i]
+			row.ID = prev.ID + 1 + int64(i)
+			_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				row.ID, micros(row.Time), store.CleanText(row.Actor), store.CleanText(row.Action), store.CleanText(row.Object),
 			row.Status, nonNil(row.Data), nonNil(row.PrevHash), nonNil(row.Hash))
-		return err
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return row, err
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 type rowScanner interface{ Scan(dest ...any) error }

@@ -20,16 +20,33 @@ func (s suite) audit(t *testing.T) {
 	st := s.newStore(t)
 	appendOne := func(i int, actor string) store.AuditRow {
 		t.Helper()
-		row, err := st.AppendAudit(ctx, func(prev store.AuditRow) (store.AuditRow, error) {
+		rows, err := st.AppendAudit(ctx, func(prev store.AuditRow) ([]store.AuditRow, error) {
 			data := []byte(fmt.Sprintf(`{"n":%d}`, i))
-			return store.AuditRow{Time: kept(at(time.Duration(i) * time.Second)), Actor: actor, Action: "GET /x", Object: fmt.Sprintf("/x/%d", i%2),
-				Status: 200, Data: data, PrevHash: prev.Hash, Hash: append(append([]byte{}, prev.Hash...), byte(i))}, nil
+			return []store.AuditRow{{Time: kept(at(time.Duration(i) * time.Second)), Actor: actor, Action: "GET /x", Object: fmt.Sprintf("/x/%d", i%2),
+				Status: 200, Data: data, PrevHash: prev.Hash, Hash: append(append([]byte{}, prev.Hash...), byte(i))}}, nil
 		})
-		if err != nil {
-			t.Fatalf("AppendAudit(%d) = %v", i, err)
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("AppendAudit(%d) = %d rows, %v, want 1", i, len(rows), err)
 		}
-		return row
+		return rows[0]
 	}
+	// A batch: one call, consecutive IDs, in order.
+	batchStore := s.newStore(t)
+	batch, err := batchStore.AppendAudit(ctx, func(prev store.AuditRow) ([]store.AuditRow, error) {
+		var rows []store.AuditRow
+		for i := range 3 {
+			rows = append(rows, store.AuditRow{Time: kept(at(time.Second)), Actor: "batch", Action: "GET /b", Object: fmt.Sprintf("/b/%d", i),
+				Status: 200, Data: []byte(`{}`), Hash: []byte{byte(i)}})
+		}
+		return rows, nil
+	})
+	if err != nil || len(batch) != 3 || batch[0].ID != 1 || batch[2].ID != 3 {
+		t.Fatalf("AppendAudit of a batch of 3 = %+v, %v, want IDs 1 to 3", batch, err)
+	}
+	if got, err := batchStore.AuditLog(ctx, store.AuditQuery{Limit: 10}); err != nil || len(got) != 3 || got[1].Object != "/b/1" {
+		t.Fatalf("AuditLog after a batch = %+v, %v, want the 3 in order", got, err)
+	}
+
 	if got, err := st.AuditLog(ctx, store.AuditQuery{Limit: 10}); err != nil || len(got) != 0 {
 		t.Fatalf("AuditLog of a new store = %v, %v, want none", got, err)
 	}
@@ -41,7 +58,7 @@ func (s suite) audit(t *testing.T) {
 	}
 	wg.Wait()
 	boom := errors.New("boom")
-	if _, err := st.AppendAudit(ctx, func(store.AuditRow) (store.AuditRow, error) { return store.AuditRow{}, boom }); err == nil {
+	if _, err := st.AppendAudit(ctx, func(store.AuditRow) ([]store.AuditRow, error) { return nil, boom }); err == nil {
 		t.Errorf("AppendAudit with a failing build = nil, want an error")
 	}
 	all, err := st.AuditLog(ctx, store.AuditQuery{Limit: 100})
