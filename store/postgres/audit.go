@@ -36,7 +36,7 @@ func (db *DB) AppendAudit(ctx context.Context, build func(prev store.AuditRow) (
 			row.ID = prev.ID + 1 + int64(i)
 			_, err = tx.Exec(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 				row.ID, row.Time, store.CleanText(row.Actor), store.CleanText(row.Action), store.CleanText(row.Object),
-			row.Status, nonNil(row.Data), nonNil(row.PrevHash), nonNil(row.Hash))
+				row.Status, nonNil(row.Data), nonNil(row.PrevHash), nonNil(row.Hash))
 			if err != nil {
 				return err
 			}

@@ -31,7 +31,7 @@ func (db *DB) AppendAudit(ctx context.Context, build func(prev store.AuditRow) (
 			row.ID = prev.ID + 1 + int64(i)
 			_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				row.ID, micros(row.Time), store.CleanText(row.Actor), store.CleanText(row.Action), store.CleanText(row.Object),
-			row.Status, nonNil(row.Data), nonNil(row.PrevHash), nonNil(row.Hash))
+				row.Status, nonNil(row.Data), nonNil(row.PrevHash), nonNil(row.Hash))
 			if err != nil {
 				return err
 			}
