@@ -82,6 +82,7 @@ type Profiles struct {
 	unsaved      int
 	lastSave     time.Time
 	lastSnapshot time.Time
+	snapshotCost atomic.Int64 // nanoseconds the last save with a graph snapshot took
 	replayUpTo   uint64 // events up to here are already in the profiles: resolve only
 	inflight     *pendingSave
 	saveDone     chan error
@@ -285,7 +286,7 @@ func (p *Profiles) follow(ctx context.Context) {
 		backoff.reset()
 		if p.unsaved > 0 && time.Since(p.lastSave) >= p.opts.CheckpointEvery {
 			p.settle()
-			if err := p.checkpoint(ctx, time.Since(p.lastSnapshot) >= p.opts.SnapshotEvery, false); err != nil {
+			if err := p.checkpoint(ctx, p.snapshotDue(), false); err != nil {
 				p.opts.Log.Error("profile checkpoint failed; retrying", "err", err)
 				backoff.wait(ctx)
 			}
@@ -433,6 +434,15 @@ func (p *Profiles) checkpoint(ctx context.Context, snapshot, wait bool) error {
 	return nil
 }
 
+// snapshotDue reports whether the next checkpoint carries a graph snapshot:
+// every SnapshotEvery, but no more often than 20 times the last one took,
+// so that a large graph (hundreds of megabytes at millions of people)
+// costs at most a twentieth of the stage's time while it catches up.
+func (p *Profiles) snapshotDue() bool {
+	every := max(p.opts.SnapshotEvery, 20*time.Duration(p.snapshotCost.Load()))
+	return time.Since(p.lastSnapshot) >= every
+}
+
 // pendingSave is one checkpoint: the observers' saves, then the profiles'.
 type pendingSave struct {
 	observers []func(context.Context) error
@@ -495,7 +505,12 @@ func (p *Profiles) startSave(s *pendingSave) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), saveTimeout)
 		defer cancel()
-		done <- s.run(ctx, p.st)
+		start := time.Now()
+		err := s.run(ctx, p.st)
+		if err == nil && s.commit.Graph != nil {
+			p.snapshotCost.Store(int64(time.Since(start)))
+		}
+		done <- err
 	}()
 }
 
