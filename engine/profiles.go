@@ -83,7 +83,7 @@ type Profiles struct {
 	lastSave     time.Time
 	lastSnapshot time.Time
 	snapshotCost atomic.Int64 // nanoseconds the last save with a graph snapshot took
-	replayUpTo   uint64 // events up to here are already in the profiles: resolve only
+	replayUpTo   uint64       // events up to here are already in the profiles: resolve only
 	inflight     *pendingSave
 	saveDone     chan error
 
