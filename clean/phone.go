@@ -95,6 +95,13 @@ func fastE164(v, region string) string {
 	if !ok || len(d) < 5 {
 		return ""
 	}
+	if intl && !strings.Contains(v, "+") {
+		// A leading 00 is the international prefix only in regions that
+		// dial abroad with 00 (not the US's 011, nor an unknown region):
+		// the parser knows each region's, so it decides (fuzzing found
+		// the fast path reading "0 0321…" as Belgian for any region).
+		return ""
+	}
 	if intl {
 		if d[0] == '0' {
 			return "" // no country code starts with 0
