@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic/engine"
@@ -54,6 +55,26 @@ func (s *Segments) startJob(ctx context.Context, defID string, why cause) {
 		}
 		j.State, j.Phase = "done", "done"
 	}()
+}
+
+// PredictionsChanged evaluates again, over every profile, the audiences
+// that read predicted traits: a fit of the prediction models changes them
+// for everyone at once, with no event to carry the change.
+func (s *Segments) PredictionsChanged(ctx context.Context) error {
+	s.mu.Lock()
+	var ids []string
+	for _, la := range s.order {
+		if la.traits[strings.TrimSuffix(predictedPrefix, ".")] {
+			ids = append(ids, la.a.ID)
+		}
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		if err := s.Backfill(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Backfill runs the backfill of a definition now and returns when it is

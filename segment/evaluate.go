@@ -2,6 +2,7 @@ package segment
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic/audience"
@@ -12,10 +13,25 @@ import (
 type subject struct {
 	s   *Segments
 	p   *pstate
+	id  uint64 // the profile, for its predicted traits; 0 for none
 	now time.Time
 }
 
+// predictedPrefix names the predicted traits in conditions.
+const predictedPrefix = "predicted."
+
 func (x subject) Trait(name string) (audience.Value, bool) {
+	if rest, ok := strings.CutPrefix(name, predictedPrefix); ok && x.s.opts.Predicted != nil && x.id != 0 {
+		v, ok := x.s.opts.Predicted(x.id)[rest]
+		if !ok {
+			return audience.Value{}, false
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return audience.Value{}, false
+		}
+		return (&tval{Raw: string(raw)}).value(), true
+	}
 	t := x.p.Traits[name]
 	if t == nil {
 		return audience.Value{}, false
@@ -145,7 +161,7 @@ func (s *Segments) evaluate(id uint64, p *pstate, la *live, now time.Time, why c
 	// A pointer to a subject the engine keeps: a subject value would be
 	// copied to the heap on every evaluation.
 	x := &s.subj
-	*x = subject{s: s, p: p, now: now}
+	*x = subject{s: s, p: p, id: id, now: now}
 	res := audience.Evaluate(la.a.cond, x, now)
 	next := res.NextChange
 	for _, ct := range la.computed {

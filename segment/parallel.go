@@ -58,7 +58,7 @@ func (s *Segments) backfillChunk(ids []uint64, states []*pstate, la *live, now t
 	parallel(len(ids), func(_, lo, hi int) {
 		x := &subject{s: s, now: now} // one per worker: a subject per profile would be allocated
 		for i := lo; i < hi; i++ {
-			x.p = states[i]
+			x.p, x.id = states[i], ids[i]
 			if x.p == nil {
 				x.p = empty
 			}

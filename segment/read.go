@@ -230,7 +230,7 @@ func (s *Segments) Explain(ref string, id uint64) (*Explanation, error) {
 	if p == nil {
 		p = &pstate{}
 	}
-	res := audience.Explain(a.cond, subject{s: s, p: p, now: now}, now)
+	res := audience.Explain(a.cond, subject{s: s, p: p, id: id, now: now}, now)
 	x := &Explanation{At: now, Explanation: res.Explain}
 	if since, ok := p.Member[a.ID]; ok {
 		x.Member, x.Since = true, &since
@@ -315,7 +315,7 @@ func (s *Segments) preview(la *live, sample int) *Preview {
 	parallel(len(states), func(w, lo, hi int) {
 		pt, x := &parts[w], &subject{s: s, now: now}
 		for i := lo; i < hi; i++ {
-			x.p = states[i]
+			x.p, x.id = states[i], ids2[i]
 			if audience.Evaluate(la.a.cond, x, now).Value {
 				pt.count++
 				if len(pt.sample) < sample {

@@ -41,6 +41,10 @@ type Options struct {
 	// arrives, are saved (default 1s). Changes caused by events are saved
 	// with the profile stage's checkpoints.
 	SaveEvery time.Duration
+	// Predicted returns a profile's predicted traits (package predict),
+	// keyed without the "predicted." prefix; conditions read them as the
+	// traits "predicted.<name>". Nil: no predicted traits.
+	Predicted func(profileID uint64) map[string]any
 }
 
 // Segments is the segment engine. Create it with New, pass it to the

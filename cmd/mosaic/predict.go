@@ -107,14 +107,14 @@ func formatFigures(m map[string]float64) string {
 
 // openPredictions makes the prediction observer and service of a term of
 // the stages, on its store.
-func (m *Main) openPredictions(ctx context.Context, st store.Store) (*live.Observer, *live.Service, error) {
+func (m *Main) openPredictions(ctx context.Context, st store.Store, fitted func()) (*live.Observer, *live.Service, error) {
 	obs := live.NewObserver(st, live.ObserverOptions{
 		OrderEvent: m.Config.PredictOrderEvent, RevenueProperty: m.Config.PredictRevenueProperty,
 	})
 	score := btyd.DefaultScoreOptions()
 	score.PurchaseHorizon = m.Config.PredictPurchaseHorizon
 	svc, err := live.NewService(obs, st, live.Options{
-		Log: m.Logger.With("part", "predict"), Every: m.Config.PredictEvery, Score: score,
+		Log: m.Logger.With("part", "predict"), Every: m.Config.PredictEvery, Score: score, Fitted: fitted,
 	})
 	if err != nil {
 		return nil, nil, err

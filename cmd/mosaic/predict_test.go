@@ -113,6 +113,13 @@ func TestPredictionsEndToEnd(t *testing.T) {
 		const customers = 150
 		bought := sendShop(t, m, src.WriteKey, customers, now)
 		waitProfiles(t, m)
+		// An audience on a predicted trait, made before any fit: empty
+		// until the fit, which makes it fill.
+		if status, body := do(t, "POST", m.URL()+"/api/v1/audiences", adminHeader(),
+			`{"key":"predicted_any","condition":{"trait":"predicted.churn_risk","op":">=","value":0}}`); status != 201 {
+			t.Fatalf("create an audience on predicted.churn_risk = %d %s", status, body)
+		}
+		poll(t, m, "/api/v1/audiences/predicted_any/members", "empty before the fit", func(b []byte) bool { return strings.Contains(string(b), `"total":0`) })
 
 		var stdout, stderr bytes.Buffer
 		if code := run([]string{"predict", "fit", "--server", m.URL(), "--admin-token", testToken}, &stdout, &stderr); code != 0 {
@@ -131,6 +138,29 @@ func TestPredictionsEndToEnd(t *testing.T) {
 			t.Errorf("mean churn_risk of customers who stopped buying = %.3f, of active ones %.3f; want the first clearly higher", churned, active)
 		}
 		checkExplanations(t, m, "user_id:c3")
+
+		// The audience made before the fit fills with every customer; one
+		// made now at the midpoint holds exactly those at or above it.
+		poll(t, m, "/api/v1/audiences/predicted_any/members", "filled by the fit", func(b []byte) bool {
+			return strings.Contains(string(b), fmt.Sprintf(`"total":%d`, customers))
+		})
+		threshold := (churned + active) / 2
+		want := 0
+		for c := range customers {
+			if churnRisk(t, m, c) >= threshold {
+				want++
+			}
+		}
+		if want == 0 || want == customers {
+			t.Fatalf("%d of %d customers at or above churn_risk %.3f: the check would prove nothing", want, customers, threshold)
+		}
+		if status, body := do(t, "POST", m.URL()+"/api/v1/audiences", adminHeader(),
+			fmt.Sprintf(`{"key":"at_risk","condition":{"trait":"predicted.churn_risk","op":">=","value":%g}}`, threshold)); status != 201 {
+			t.Fatalf("create at_risk = %d %s", status, body)
+		}
+		poll(t, m, "/api/v1/audiences/at_risk/members", fmt.Sprintf("%d members", want), func(b []byte) bool {
+			return strings.Contains(string(b), fmt.Sprintf(`"total":%d`, want))
+		})
 
 		// Bad input is refused with a clear message.
 		for _, body := range []string{`{"as_of":"tomorrow"}`, `{"as_of":"` + now.AddDate(0, 1, 0).Format(time.DateOnly) + `"}`, `{"asof":"2020-01-01"}`} {
@@ -170,10 +200,12 @@ type modelJSON struct {
 	Status  string             `json:"status"`
 	Error   string             `json:"error"`
 	Params  map[string]float64 `json:"params"`
-	AsOf    time.Time          `json:"as_of"`
-	FitAt   time.Time          `json:"fit_at"`
-	N       int                `json:"n"`
-	Quality map[string]float64 `json:"quality"`
+	// LogLikelihood of the fit.
+	LogLikelihood float64            `json:"log_likelihood"`
+	AsOf          time.Time          `json:"as_of"`
+	FitAt         time.Time          `json:"fit_at"`
+	N             int                `json:"n"`
+	Quality       map[string]float64 `json:"quality"`
 }
 
 // checkModels checks the latest fit's models; with all, that every model
@@ -269,14 +301,20 @@ func meanChurn(t *testing.T, m *Main, from, to int) float64 {
 	t.Helper()
 	var sum float64
 	for c := from; c < to; c++ {
-		var p predictedProfile
-		_, body := do(t, "GET", m.URL()+fmt.Sprintf("/api/v1/profiles/user_id:c%d", c), adminHeader(), "")
-		if err := json.Unmarshal(body, &p); err != nil {
-			t.Fatal(err)
-		}
-		sum += p.Predicted["churn_risk"].(float64)
+		sum += churnRisk(t, m, c)
 	}
 	return sum / float64(to-from)
+}
+
+// churnRisk returns customer c's predicted churn_risk.
+func churnRisk(t *testing.T, m *Main, c int) float64 {
+	t.Helper()
+	var p predictedProfile
+	_, body := do(t, "GET", m.URL()+fmt.Sprintf("/api/v1/profiles/user_id:c%d", c), adminHeader(), "")
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.Predicted["churn_risk"].(float64)
 }
 
 func checkExplanations(t *testing.T, m *Main, ref string) {

@@ -151,12 +151,20 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 	t.engine = engine.New(m.Log, st, engine.Options{
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: t.metrics,
 	})
-	t.segments = segment.New(st, t.engine, segment.Options{Log: m.Logger.With("part", "segments")})
-	predictObs, predict, err := m.openPredictions(context.Background(), st)
+	// Audiences read predicted traits, and are evaluated again after each
+	// fit; the two are made in that order, so the callback finds them.
+	var segments *segment.Segments
+	predictObs, predict, err := m.openPredictions(context.Background(), st, func() {
+		if err := segments.PredictionsChanged(context.Background()); err != nil {
+			m.Logger.Warn("audiences on predicted traits not evaluated again after a fit", "err", err)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
 	t.predict = predict
+	segments = segment.New(st, t.engine, segment.Options{Log: m.Logger.With("part", "segments"), Predicted: predict.Predicted})
+	t.segments = segments
 	consentObs, consentObservers, err := consentObserver(st, m.Config.ConsentDefault == "grant")
 	if err != nil {
 		return nil, err

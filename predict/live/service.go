@@ -33,6 +33,10 @@ type Options struct {
 	// TrainSample caps the profiles the propensity model trains on
 	// (default 200,000); every profile is scored.
 	TrainSample int
+	// Fitted, if set, is called (on its own goroutine) after each fit
+	// that wrote new predicted traits: audiences that read them are
+	// evaluated again then.
+	Fitted func()
 }
 
 func (o Options) withDefaults() Options {
@@ -270,6 +274,9 @@ func (s *Service) fit(ctx context.Context, asOf time.Time, version int) {
 		return
 	}
 	s.opts.Log.Info("predictions fitted", "version", version, "as_of", asOf, "profiles", s.run.Profiles, "took", end.Sub(start))
+	if s.opts.Fitted != nil {
+		go s.opts.Fitted()
+	}
 }
 
 func (s *Service) fitAndSave(ctx context.Context, asOf time.Time, version int) error {
