@@ -220,15 +220,7 @@ func (s *Server) getMapping(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoImports)
 		return
 	}
-	src, err := s.source(r)
-	if err == nil {
-		var m *imports.Mapping
-		if m, err = s.opts.Imports.SavedMapping(r.Context(), src.ID); err == nil {
-			respond.JSON(w, http.StatusOK, m)
-			return
-		}
-	}
-	s.error(w, r, err)
+	getSourceSetting(s, w, r, s.opts.Imports.SavedMapping)
 }
 
 func (s *Server) putMapping(w http.ResponseWriter, r *http.Request) {
@@ -236,19 +228,43 @@ func (s *Server) putMapping(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoImports)
 		return
 	}
+	putSourceSetting(s, w, r, func(ctx context.Context, sourceID string, m *imports.Mapping) (any, error) {
+		return m, s.opts.Imports.SaveMapping(ctx, sourceID, m)
+	})
+}
+
+// getSourceSetting answers a GET of a setting kept per source (the import
+// mapping, the cleaning configuration, the tracking plan) with what get
+// returns for the source the path names.
+func getSourceSetting[T any](s *Server, w http.ResponseWriter, r *http.Request, get func(context.Context, string) (T, error)) {
 	src, err := s.source(r)
-	var m imports.Mapping
 	if err == nil {
-		err = decodeJSON(r, &m)
+		var v T
+		if v, err = get(r.Context(), src.ID); err == nil {
+			respond.JSON(w, http.StatusOK, v)
+			return
+		}
 	}
+	s.error(w, r, err)
+}
+
+// putSourceSetting answers a PUT of a per-source setting: the body decoded
+// as a T is stored by put, which returns what to answer.
+func putSourceSetting[T any](s *Server, w http.ResponseWriter, r *http.Request, put func(context.Context, string, *T) (any, error)) {
+	src, err := s.source(r)
+	var v T
 	if err == nil {
-		err = s.opts.Imports.SaveMapping(r.Context(), src.ID, &m)
+		err = decodeJSON(r, &v)
+	}
+	var out any
+	if err == nil {
+		out, err = put(r.Context(), src.ID, &v)
 	}
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	respond.JSON(w, http.StatusOK, m)
+	respond.JSON(w, http.StatusOK, out)
 }
 
 var errNoQuality = mosaic.Errorf(mosaic.EUNAVAILABLE, "Cleaning and tracking plans are not available on this server.")
@@ -258,38 +274,21 @@ func (s *Server) getCleaning(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoQuality)
 		return
 	}
-	src, err := s.source(r)
-	if err == nil {
-		var cfg clean.Config
-		if cfg, err = s.opts.Quality.Config(r.Context(), src.ID); err == nil {
-			respond.JSON(w, http.StatusOK, cfg)
-			return
-		}
-	}
-	s.error(w, r, err)
+	getSourceSetting(s, w, r, s.opts.Quality.Config)
 }
 
+// putCleaning answers with the configuration in force after the change.
 func (s *Server) putCleaning(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Quality == nil {
 		s.error(w, r, errNoQuality)
 		return
 	}
-	src, err := s.source(r)
-	var cfg clean.Config
-	if err == nil {
-		err = decodeJSON(r, &cfg)
-	}
-	if err == nil {
-		err = s.opts.Quality.SetConfig(r.Context(), src.ID, cfg)
-	}
-	if err == nil {
-		cfg, err = s.opts.Quality.Config(r.Context(), src.ID)
-	}
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	respond.JSON(w, http.StatusOK, cfg)
+	putSourceSetting(s, w, r, func(ctx context.Context, sourceID string, cfg *clean.Config) (any, error) {
+		if err := s.opts.Quality.SetConfig(ctx, sourceID, *cfg); err != nil {
+			return nil, err
+		}
+		return s.opts.Quality.Config(ctx, sourceID)
+	})
 }
 
 func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
@@ -297,15 +296,7 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoQuality)
 		return
 	}
-	src, err := s.source(r)
-	if err == nil {
-		var p *clean.Plan
-		if p, err = s.opts.Quality.Plan(r.Context(), src.ID); err == nil {
-			respond.JSON(w, http.StatusOK, p)
-			return
-		}
-	}
-	s.error(w, r, err)
+	getSourceSetting(s, w, r, s.opts.Quality.Plan)
 }
 
 func (s *Server) putPlan(w http.ResponseWriter, r *http.Request) {
@@ -313,19 +304,9 @@ func (s *Server) putPlan(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errNoQuality)
 		return
 	}
-	src, err := s.source(r)
-	var p clean.Plan
-	if err == nil {
-		err = decodeJSON(r, &p)
-	}
-	if err == nil {
-		err = s.opts.Quality.SetPlan(r.Context(), src.ID, &p)
-	}
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	respond.JSON(w, http.StatusOK, p)
+	putSourceSetting(s, w, r, func(ctx context.Context, sourceID string, p *clean.Plan) (any, error) {
+		return p, s.opts.Quality.SetPlan(ctx, sourceID, p)
+	})
 }
 
 func (s *Server) deletePlan(w http.ResponseWriter, r *http.Request) {
