@@ -12,12 +12,16 @@ import (
 // column and what was expected there, like
 //
 //	1:19: expected a number, a string, true, false or a list, found the end of the condition
-func Parse(text string) (c *Condition, err error) {
+func Parse(text string) (*Condition, error) { return parseText(text, "the condition", false) }
+
+// parseText parses text as a condition, or with where as a where clause
+// (property comparisons only); what names it in errors.
+func parseText(text, what string, where bool) (c *Condition, err error) {
 	switch {
 	case len(text) > MaxSourceBytes:
-		return nil, &Error{Msg: fmt.Sprintf("the condition is longer than %d bytes", MaxSourceBytes)}
+		return nil, &Error{Msg: fmt.Sprintf("%s is longer than %d bytes", what, MaxSourceBytes)}
 	case !utf8.ValidString(text):
-		return nil, &Error{Msg: "the condition is not valid UTF-8"}
+		return nil, &Error{Msg: what + " is not valid UTF-8"}
 	}
 	p := &parser{lx: newLexer(text), pos: map[*Condition]token{}}
 	defer func() {
@@ -30,9 +34,9 @@ func Parse(text string) (c *Condition, err error) {
 		}
 	}()
 	p.tok = p.lx.next()
-	c = p.or(false)
+	c = p.or(where)
 	if p.tok.kind != tEOF {
-		p.expected("and, or or the end of the condition")
+		p.expected("and, or or the end of " + what)
 	}
 	p.measure(c, 1)
 	return c, nil

@@ -12,30 +12,8 @@ import (
 
 // ParseWhere reads the text form of a where clause, such as
 // `category = "shoes" and revenue > 10`.
-func ParseWhere(text string) (c *Condition, err error) {
-	switch {
-	case len(text) > MaxSourceBytes:
-		return nil, &Error{Msg: fmt.Sprintf("the where clause is longer than %d bytes", MaxSourceBytes)}
-	case !utf8.ValidString(text):
-		return nil, &Error{Msg: "the where clause is not valid UTF-8"}
-	}
-	p := &parser{lx: newLexer(text), pos: map[*Condition]token{}}
-	defer func() {
-		if r := recover(); r != nil {
-			b, ok := r.(bail)
-			if !ok {
-				panic(r)
-			}
-			c, err = nil, b.err
-		}
-	}()
-	p.tok = p.lx.next()
-	c = p.or(true)
-	if p.tok.kind != tEOF {
-		p.expected("and, or or the end of the where clause")
-	}
-	p.measure(c, 1)
-	return c, nil
+func ParseWhere(text string) (*Condition, error) {
+	return parseText(text, "the where clause", true)
 }
 
 // DecodeWhere reads the JSON form of a where tree, such as
