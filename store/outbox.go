@@ -67,6 +67,14 @@ type OutboxStore interface {
 	// Status pending holds its profile key back from ClaimDue until NextAt;
 	// any other status releases the key.
 	FinishDeliveries(ctx context.Context, updates []DeliveryUpdate) error
+	// NextHold returns when the first of a destination's held profile keys
+	// is released (see FinishDeliveries); the zero time if none is held.
+	NextHold(ctx context.Context, destinationID string) (time.Time, error)
+	// ReleaseHolds releases every held profile key of a destination, so
+	// ClaimDue returns their messages at once, in order; it returns how
+	// many keys were held. A worker calls it when a destination that was
+	// down answers again.
+	ReleaseHolds(ctx context.Context, destinationID string) (int64, error)
 	// Deliveries lists a destination's messages with status (all if "")
 	// newest first, those with Seq below before when before > 0, at most
 	// limit.

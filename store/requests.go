@@ -20,6 +20,11 @@ type PrivacyStore interface {
 	// ENOTFOUND if there is none.
 	UpdatePrivacyRequest(ctx context.Context, r *PrivacyRequest) error
 
+	// ExtendPrivacyRequest moves an open request's DueAt to due and
+	// records when and why, once: ECONFLICT if it was extended already,
+	// ENOTFOUND if there is no such request.
+	ExtendPrivacyRequest(ctx context.Context, id string, due time.Time, reason string, at time.Time) error
+
 	// Suppress adds keyed hashes of identifiers to the suppression list
 	// (already listed ones are kept as they are).
 	Suppress(ctx context.Context, hashes []string, reason string, at time.Time) error
@@ -66,4 +71,8 @@ type PrivacyRequest struct {
 	CompletedAt    *time.Time `json:"completed_at,omitempty"`
 	Outcome        []byte     `json:"-"` // JSON, package privacy's
 	Error          string     `json:"error,omitempty"`
+	// ExtendedAt and ExtensionReason record a deadline extension; DueAt
+	// is then the extended deadline.
+	ExtendedAt      *time.Time `json:"extended_at,omitempty"`
+	ExtensionReason string     `json:"extension_reason,omitempty"`
 }

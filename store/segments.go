@@ -45,6 +45,11 @@ type SegmentStore interface {
 	AudienceHistory(ctx context.Context, audienceID string, bucket time.Duration, since time.Time) ([]HistoryBucket, error)
 	// DeleteAudienceChanges deletes an audience's recorded changes.
 	DeleteAudienceChanges(ctx context.Context, audienceID string) error
+	// ProfileAudienceChanges returns a profile's recorded changes, newest
+	// first by (At, ID), for its timeline: with before not zero, only those
+	// before (before, beforeID) in that order; at most limit. Empty, not
+	// nil, when there are none.
+	ProfileAudienceChanges(ctx context.Context, profileID uint64, before time.Time, beforeID int64, limit int) ([]AudienceChange, error)
 	// TimelineSeqs calls fn with the profile and the log position of every
 	// timeline entry of type "track" named one of names, at or below upto,
 	// in position order, until fn returns an error, which it then returns.

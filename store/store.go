@@ -41,6 +41,11 @@ type Store interface {
 	AuditStore
 	TokenStore
 	PrivacyStore
+	DeletionStore
+	UserStore
+	EraseStore
+	PurposeStore
+	LoginStore
 
 	// CreateSource stores a new source. src.ID, src.WriteKey and src.CreatedAt
 	// must be set by the caller; EINVALID if the ID or write key is empty.
@@ -114,7 +119,8 @@ type Store interface {
 	// fields), the predictions' activity and consent (position, states,
 	// history). Sources, settings, the quarantine, segment definitions, the
 	// violation counts (found by collect, not in the log), tokens, the audit
-	// log, privacy requests and suppressions stay. Atomic: all or nothing.
+	// log, privacy requests, suppressions, purposes and login attempts stay.
+	// Atomic: all or nothing.
 	ResetDerived(ctx context.Context) error
 
 	// Ping reports whether the store can be written.

@@ -58,7 +58,7 @@ func (db *DB) SaveConsent(ctx context.Context, c *store.ConsentCommit) error {
 		b := &pgx.Batch{}
 		b.Queue(`UPDATE consent_position SET seq = $1 WHERE id = 1`, int64(c.Seq))
 		for _, m := range c.Merges {
-			b.Queue(`UPDATE consent_history SET profile_id = $1 WHERE profile_id = $2`, int64(m.Survivor), int64(m.Absorbed))
+			b.Queue(moveProfileRows("consent_history", "id, purpose, time, seq, data"), int64(m.Survivor), int64(m.Absorbed))
 			b.Queue(`DELETE FROM consent_state WHERE profile_id = $1`, int64(m.Absorbed))
 		}
 		for _, r := range c.Records {

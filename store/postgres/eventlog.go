@@ -28,6 +28,10 @@ type LogOptions struct {
 	// MaxBatchBytes bounds the payload bytes of one group commit. Default
 	// 8 MiB. Appends waiting beyond it go into the next commit.
 	MaxBatchBytes int
+	// CacheBytes bounds the payload bytes of the newest records kept in
+	// memory for this node's readers (see tailCache). Default 32 MiB;
+	// negative: no cache.
+	CacheBytes int
 	// Now is the clock that stamps appends. Default time.Now.
 	Now func() time.Time
 	// Logger receives warnings. Default: discard.
@@ -41,6 +45,7 @@ func DefaultLogOptions() LogOptions {
 		PollInterval:  50 * time.Millisecond,
 		MaxRecordSize: 16 << 20,
 		MaxBatchBytes: 8 << 20,
+		CacheBytes:    32 << 20,
 		Now:           time.Now,
 		Logger:        slog.New(slog.DiscardHandler),
 	}
@@ -59,6 +64,9 @@ func (o LogOptions) withDefaults() LogOptions {
 	}
 	if o.MaxBatchBytes <= 0 {
 		o.MaxBatchBytes = d.MaxBatchBytes
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = d.CacheBytes
 	}
 	if o.Now == nil {
 		o.Now = d.Now
@@ -101,6 +109,11 @@ type Log struct {
 	// insert writes with a multi-row INSERT instead of COPY; the
 	// benchmark compares the two.
 	insert bool
+	// rowMax is the most records one row of the table holds:
+	// rowMaxRecords, or 1 in the benchmark's comparison.
+	rowMax int
+
+	cache *tailCache // nil when LogOptions.CacheBytes < 0
 
 	partMu sync.Mutex
 	parts  map[int64]bool // partition starts (unix seconds) known to exist
@@ -121,7 +134,10 @@ func (db *DB) OpenLog(ctx context.Context, opts LogOptions) (*Log, error) {
 	l := &Log{
 		db: db, opts: opts.withDefaults(),
 		notify: make(chan struct{}), wake: make(chan struct{}, 1), stop: make(chan struct{}),
-		parts: map[int64]bool{},
+		parts: map[int64]bool{}, rowMax: rowMaxRecords,
+	}
+	if l.opts.CacheBytes > 0 {
+		l.cache = newTailCache(l.opts.CacheBytes)
 	}
 	if err := l.ensurePartitions(ctx, l.opts.Now()); err != nil {
 		return nil, err

@@ -120,29 +120,38 @@ func (l *Log) commitGroup(group []*appendReq) {
 	// The callers wait for the outcome whatever their contexts say; this
 	// bounds a commit against a server that stopped answering.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	first, err := l.commit(ctx, records)
+	first, at, err := l.commit(ctx, records)
 	cancel()
+	if err == nil && l.cache != nil {
+		recs := make([]eventlog.Record, len(records))
+		for i, data := range records {
+			recs[i] = eventlog.Record{Seq: first + uint64(i), Time: at, Data: data}
+		}
+		l.cache.put(recs)
+	}
+	// Published before the callers hear of it: a caller reading LastSeq
+	// after its Append returned must find its records.
+	if err == nil {
+		l.published(first + uint64(len(records)) - 1)
+	}
 	for _, r := range group {
 		r.first, r.err = first, err
 		first += uint64(len(r.records))
 		close(r.done)
 	}
-	if err == nil {
-		l.published(first - 1)
-	}
 }
 
 // commit writes records in one transaction and returns the first's
-// sequence number. A missing partition (the clock moved past the ones made
-// ahead) is created and the commit tried again.
-func (l *Log) commit(ctx context.Context, records [][]byte) (uint64, error) {
+// sequence number and the append time. A missing partition (the clock
+// moved past the ones made ahead) is created and the commit tried again.
+func (l *Log) commit(ctx context.Context, records [][]byte) (uint64, time.Time, error) {
 	for attempt := 0; ; attempt++ {
 		first, at, err := l.commitOnce(ctx, records)
 		if err == nil || attempt > 0 || !isNoPartition(err) {
-			return first, err
+			return first, at, err
 		}
 		if perr := l.ensurePartitions(ctx, at); perr != nil {
-			return 0, perr
+			return 0, at, perr
 		}
 	}
 }
@@ -161,34 +170,26 @@ func (l *Log) commitOnce(ctx context.Context, records [][]byte) (first uint64, a
 			return err
 		}
 		first = uint64(last) - uint64(len(records)) + 1
+		recs := make([]eventlog.Record, len(records))
+		for i, data := range records {
+			recs[i] = eventlog.Record{Seq: first + uint64(i), Time: at, Data: data}
+		}
+		rows := packRows(recs, l.rowMax)
 		if l.insert {
-			_, err = tx.Exec(ctx, `INSERT INTO event_log (seq, appended, data)
-				SELECT $1 + d.ord - 1, $2, d.data FROM unnest($3::bytea[]) WITH ORDINALITY AS d(data, ord)`,
-				int64(first), at, records)
+			seqs, ns, data := make([]int64, len(rows)), make([]int32, len(rows)), make([][]byte, len(rows))
+			for i, r := range rows {
+				seqs[i], ns[i], data[i] = r.seq, r.n, r.data
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO event_log (seq, n, appended, data)
+				SELECT s, n, $1, d FROM unnest($2::bigint[], $3::int[], $4::bytea[]) AS u(s, n, d)`,
+				at, seqs, ns, data)
 			return err
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"event_log"}, []string{"seq", "appended", "data"},
-			&recordRows{records: records, first: int64(first), at: at})
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"event_log"}, logColumns, &rowSource{rows: rows})
 		return err
 	})
 	return first, at, err
 }
-
-// recordRows feeds COPY with the records.
-type recordRows struct {
-	records [][]byte
-	first   int64
-	at      time.Time
-	i       int
-	row     [3]any
-}
-
-func (r *recordRows) Next() bool { r.i++; return r.i <= len(r.records) }
-func (r *recordRows) Values() ([]any, error) {
-	r.row = [3]any{r.first + int64(r.i-1), r.at, r.records[r.i-1]}
-	return r.row[:], nil
-}
-func (r *recordRows) Err() error { return nil }
 
 // isNoPartition reports PostgreSQL's refusal of a row no partition takes.
 func isNoPartition(err error) bool {

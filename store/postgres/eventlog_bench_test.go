@@ -10,11 +10,12 @@ import (
 
 // BenchmarkLogAppend measures durable appends of 750-byte events in batches
 // of 100 from 16 concurrent callers (as /v1/batch requests are), with COPY
-// and with a multi-row INSERT, from one node and from two nodes (two stores
+// (rows of up to rowMaxRecords records, and one record per row as before
+// migration 00014) and with a multi-row INSERT, from one node and from two nodes (two stores
 // on one schema) at once. b.N counts events.
 func BenchmarkLogAppend(b *testing.B) {
 	for _, nodes := range []int{1, 2} {
-		for _, mode := range []string{"copy", "insert"} {
+		for _, mode := range []string{"copy", "copy-row1", "insert"} {
 			b.Run(fmt.Sprintf("nodes=%d/%s", nodes, mode), func(b *testing.B) {
 				db, u := openTemp(b)
 				b.Cleanup(func() { db.Close() })
@@ -62,6 +63,9 @@ func benchLog(b *testing.B, db *DB, mode string) *Log {
 		b.Fatal(err)
 	}
 	l.insert = mode == "insert"
+	if mode == "copy-row1" {
+		l.rowMax = 1
+	}
 	b.Cleanup(func() { l.Close() })
 	return l
 }

@@ -41,10 +41,7 @@ func (l *Log) CopyRecords(ctx context.Context, recs []eventlog.Record) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"event_log"}, []string{"seq", "appended", "data"},
-			pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
-				return []any{seqArg(recs[i].Seq), recs[i].Time, recs[i].Data}, nil
-			}))
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"event_log"}, logColumns, &rowSource{rows: packRows(recs, l.rowMax)})
 		return err
 	})
 	if err != nil {
@@ -56,6 +53,6 @@ func (l *Log) CopyRecords(ctx context.Context, recs []eventlog.Record) error {
 // Count returns the number of records in the log table.
 func (l *Log) Count(ctx context.Context) (int64, error) {
 	var n int64
-	err := l.db.pool.QueryRow(ctx, `SELECT count(*) FROM event_log`).Scan(&n)
+	err := l.db.pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM event_log`).Scan(&n)
 	return n, wrap(ctx, "count event log records", err)
 }

@@ -78,25 +78,51 @@ func (l *Log) Scan(after uint64, fn func(eventlog.Record) error) error {
 
 // page reads up to n records with after < seq <= until.
 func (l *Log) page(after, until uint64, n int) ([]eventlog.Record, error) {
+	// Retention may have dropped records the cache still holds.
+	if first := l.FirstSeq(); first > 0 && after+1 < first {
+		after = first - 1
+	}
+	if recs, ok := l.cache.get(after, until, n); ok {
+		return recs, nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
-	rows, err := l.db.pool.Query(ctx, `SELECT seq, appended, data FROM event_log
-		WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`, seqArg(after), seqArg(until), n)
+	// Positions are dense, so the records after+1..last are exactly the
+	// n wanted; the row holding after+1 starts at most rowMaxRecords
+	// before it.
+	last := min(until, after+uint64(n))
+	rows, err := l.db.pool.Query(ctx, `SELECT seq, n, appended, data FROM event_log
+		WHERE seq > $1 AND seq <= $2 AND seq + n > $3 ORDER BY seq`,
+		seqArg(after)-rowMaxRecords, seqArg(last), seqArg(after+1))
 	if err != nil {
 		return nil, wrap(ctx, "read the event log", err)
 	}
-	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (eventlog.Record, error) {
-		var r eventlog.Record
-		var seq int64
-		err := row.Scan(&seq, &r.Time, &r.Data)
-		r.Seq = uint64(seq)
-		return r, err
+	var recs []eventlog.Record
+	var row logRow
+	_, err = pgx.ForEachRow(rows, []any{&row.seq, &row.n, &row.at, &row.data}, func() error {
+		var err error
+		recs, err = row.unpack(recs)
+		row.data = nil // the next row's bytes must not overwrite these
+		return err
 	})
 	if err != nil {
 		return nil, wrap(ctx, "read the event log", err)
 	}
-	if len(recs) > 0 && recs[0].Seq <= after {
-		return nil, errors.New("postgres: read the event log: records out of order")
+	// The first row may begin before after+1, the last end after last.
+	lo := 0
+	for lo < len(recs) && recs[lo].Seq <= after {
+		lo++
 	}
+	hi := len(recs)
+	for hi > lo && recs[hi-1].Seq > last {
+		hi--
+	}
+	recs = recs[lo:hi]
+	for i := 1; i < len(recs); i++ {
+		if recs[i].Seq != recs[i-1].Seq+1 {
+			return nil, errors.New("postgres: read the event log: records out of order")
+		}
+	}
+	l.cache.put(recs)
 	return recs, nil
 }

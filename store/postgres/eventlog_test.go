@@ -16,12 +16,13 @@ func TestLogContract(t *testing.T) {
 	for _, mode := range []struct {
 		name   string
 		insert bool
-	}{{"copy", false}, {"insert", true}} {
+		cache  int
+	}{{"copy", false, 0}, {"insert", true, 0}, {"copy-without-cache", false, -1}} {
 		t.Run(mode.name, func(t *testing.T) {
 			logtest.Run(t, func(t *testing.T) logtest.Log {
 				db, _ := openTemp(t)
 				t.Cleanup(func() { db.Close() })
-				l := openLog(t, db, LogOptions{})
+				l := openLog(t, db, LogOptions{CacheBytes: mode.cache})
 				l.insert = mode.insert
 				return l
 			})

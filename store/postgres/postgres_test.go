@@ -371,6 +371,7 @@ var distributionKeys = map[string]string{
 	"profile_state":      "", // one row
 	"profiles":           "id",
 	"profile_timeline":   "profile_id",
+	"profile_chunks":     "profile_id",
 	"trait_history":      "profile_id",
 	"identity_decisions": "profile_id",
 	// Activation: the outbox by destination, consent by profile.
@@ -412,6 +413,11 @@ var distributionKeys = map[string]string{
 	"audit_log":        "",
 	"api_tokens":       "",
 	"privacy_requests": "",
+	"deletion_notices": "", // few, small: reference tables
+	"users":            "",
+	"sessions":         "",
+	"purposes":         "",
+	"login_attempts":   "", // swept as they age out of the window
 	"suppressions":     "",
 	"source_retention": "source_id",
 }

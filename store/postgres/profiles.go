@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/mosaic-cdp/mosaic"
@@ -27,7 +26,7 @@ func (db *DB) ProfileCheckpoint(ctx context.Context) (seq uint64, graph []byte, 
 // LoadProfiles implements store.ProfileStore. One query streams the rows,
 // so it reads one snapshot.
 func (db *DB) LoadProfiles(ctx context.Context, fn func(id uint64, data []byte) error) error {
-	rows, err := db.pool.Query(ctx, `SELECT id, data FROM profiles ORDER BY id`)
+	rows, err := db.pool.Query(ctx, `SELECT id, data FROM profiles WHERE has_data ORDER BY id`)
 	if err != nil {
 		return wrap(ctx, "load profiles", err)
 	}
@@ -82,9 +81,7 @@ func profileBatch(c *store.ProfileCommit) *pgx.Batch {
 	for i := range c.Batches {
 		queueDeletes(b, c.Batches[i].Deleted)
 		queueMerges(b, c.Batches[i].Merges)
-		queueTimeline(b, c.Batches[i].Timeline)
-		queueTraits(b, c.Batches[i].Traits)
-		queueProfiles(b, c.Batches[i].Profiles)
+		queueProfiles(b, store.PackBatch(&c.Batches[i]))
 	}
 	queueDecisions(b, c.Decisions)
 	return b
@@ -97,6 +94,7 @@ func queueDeletes(b *pgx.Batch, ids []uint64) {
 	}
 	arg := int64s(ids)
 	b.Queue(`DELETE FROM profiles WHERE id = ANY($1)`, arg)
+	b.Queue(`DELETE FROM profile_chunks WHERE profile_id = ANY($1)`, arg)
 	b.Queue(`DELETE FROM profile_timeline WHERE profile_id = ANY($1)`, arg)
 	b.Queue(`DELETE FROM trait_history WHERE profile_id = ANY($1)`, arg)
 }
@@ -109,67 +107,63 @@ func queueMerges(b *pgx.Batch, merges []store.ProfileMerge) {
 			continue // nothing moves, and the profile must stay
 		}
 		from, to := int64(m.Absorbed), int64(m.Survivor)
-		b.Queue(`UPDATE profile_timeline SET profile_id = $1 WHERE profile_id = $2`, to, from)
-		b.Queue(`UPDATE trait_history SET profile_id = $1 WHERE profile_id = $2`, to, from)
-		b.Queue(`UPDATE identity_decisions SET profile_id = $1 WHERE profile_id = $2`, to, from)
+		// Deleted and inserted, not updated: Citus cannot change a row's
+		// distribution column, and the survivor's rows may live on another
+		// shard (docs/scaling.md).
+		// The survivor's row takes the absorbed one's packed history; it
+		// is made (without state) if the store has none yet.
+		b.Queue(`INSERT INTO profiles (id, data, has_data) VALUES ($1, '', false) ON CONFLICT DO NOTHING`, to)
+		b.Queue(`UPDATE profiles SET timeline = profiles.timeline || a.timeline, traits = profiles.traits || a.traits
+			FROM profiles a WHERE profiles.id = $1 AND a.id = $2`, to, from)
+		b.Queue(moveProfileRows("profile_chunks", "kind, data"), to, from)
+		b.Queue(moveProfileRows("profile_timeline", "seq, time, type, name, source_id"), to, from)
+		b.Queue(moveProfileRows("trait_history", "group_id, name, time, seq, value, source_id, message_id"), to, from)
+		b.Queue(moveProfileRows("identity_decisions", "id, seq, kind, data"), to, from)
 		b.Queue(`DELETE FROM profiles WHERE id = $1`, from)
 	}
 }
 
-// queueTimeline inserts timeline rows. An event is in a profile's timeline
-// once: a row the store has already is kept.
-func queueTimeline(b *pgx.Batch, rows []store.TimelineRow) {
-	if len(rows) == 0 {
-		return
-	}
-	pids, seqs, times := make([]int64, len(rows)), make([]int64, len(rows)), make([]time.Time, len(rows))
-	types, names, sources := make([]string, len(rows)), make([]string, len(rows)), make([]string, len(rows))
-	for i, r := range rows {
-		pids[i], seqs[i], times[i] = int64(r.ProfileID), int64(r.Seq), r.Time
-		types[i], names[i], sources[i] = store.CleanText(r.Type), store.CleanText(r.Name), store.CleanText(r.SourceID)
-	}
-	b.Queue(`INSERT INTO profile_timeline (profile_id, seq, time, type, name, source_id)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
-		ON CONFLICT DO NOTHING`, pids, seqs, times, types, names, sources)
+// moveProfileRows returns the statement moving the rows of table from
+// profile $2 to profile $1; columns are the table's columns besides
+// profile_id.
+func moveProfileRows(table, columns string) string {
+	return fmt.Sprintf(`WITH moved AS (DELETE FROM %[1]s WHERE profile_id = $2 RETURNING %[2]s)
+		INSERT INTO %[1]s (profile_id, %[2]s) SELECT $1::bigint, %[2]s FROM moved`, table, columns)
 }
 
-// queueTraits inserts trait writes; one the store has already is kept.
-func queueTraits(b *pgx.Batch, rows []store.TraitRow) {
-	if len(rows) == 0 {
+// queueProfiles upserts profiles with their new packed timeline and
+// trait entries appended, then moves packed values grown past
+// store.PackedLimit into chunks of their own. PackBatch lists each
+// profile once, as one INSERT must touch a row once.
+func queueProfiles(b *pgx.Batch, ups []store.PackedProfile) {
+	if len(ups) == 0 {
 		return
 	}
-	n := len(rows)
-	pids, seqs, times, values := make([]int64, n), make([]int64, n), make([]time.Time, n), make([][]byte, n)
-	groups, names, sources, messages := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	for i, r := range rows {
-		pids[i], seqs[i], times[i], values[i] = int64(r.ProfileID), int64(r.Seq), r.Time, nonNil(r.Value)
-		groups[i], names[i] = store.CleanText(r.GroupID), store.CleanText(r.Name)
-		sources[i], messages[i] = store.CleanText(r.SourceID), store.CleanText(r.MessageID)
+	n := len(ups)
+	ids, has := make([]int64, n), make([]bool, n)
+	data, timelines, traits := make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	for i, u := range ups {
+		ids[i], has[i] = int64(u.ID), u.Data != nil
+		data[i], timelines[i], traits[i] = nonNil(u.Data), nonNil(u.Timeline), nonNil(u.Traits)
 	}
-	b.Queue(`INSERT INTO trait_history (profile_id, group_id, name, time, seq, value, source_id, message_id)
-		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::bytea[], $7::text[], $8::text[])
-		ON CONFLICT DO NOTHING`, pids, groups, names, times, seqs, values, sources, messages)
-}
-
-// queueProfiles upserts profiles. A profile listed twice keeps its last
-// state, as upserting one row after another would: one INSERT must not
-// touch a row twice.
-func queueProfiles(b *pgx.Batch, rows []store.ProfileRow) {
-	if len(rows) == 0 {
-		return
-	}
-	last := make(map[uint64]int, len(rows))
-	for i, p := range rows {
-		last[p.ID] = i
-	}
-	ids, data := make([]int64, 0, len(last)), make([][]byte, 0, len(last))
-	for i, p := range rows {
-		if last[p.ID] == i {
-			ids, data = append(ids, int64(p.ID)), append(data, nonNil(p.Data))
-		}
-	}
-	b.Queue(`INSERT INTO profiles (id, data) SELECT * FROM unnest($1::bigint[], $2::bytea[])
-		ON CONFLICT (id) DO UPDATE SET data = excluded.data`, ids, data)
+	b.Queue(`INSERT INTO profiles (id, data, timeline, traits, has_data)
+		SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[], $5::boolean[])
+		ON CONFLICT (id) DO UPDATE SET
+		data = CASE WHEN excluded.has_data THEN excluded.data ELSE profiles.data END,
+		has_data = profiles.has_data OR excluded.has_data,
+		timeline = profiles.timeline || excluded.timeline,
+		traits = profiles.traits || excluded.traits`, ids, data, timelines, traits, has)
+	b.Queue(`WITH full_rows AS (
+			SELECT id, timeline, traits FROM profiles
+			WHERE id = ANY($1) AND (length(timeline) > $2 OR length(traits) > $2) FOR UPDATE),
+		chunks AS (
+			INSERT INTO profile_chunks (profile_id, kind, data)
+			SELECT id, 0, timeline FROM full_rows WHERE length(timeline) > $2
+			UNION ALL SELECT id, 1, traits FROM full_rows WHERE length(traits) > $2)
+		UPDATE profiles SET
+			timeline = CASE WHEN length(f.timeline) > $2 THEN ''::bytea ELSE profiles.timeline END,
+			traits = CASE WHEN length(f.traits) > $2 THEN ''::bytea ELSE profiles.traits END
+		FROM full_rows f WHERE profiles.id = f.id`, ids, store.PackedLimit)
 }
 
 // queueDecisions inserts decisions; their ids follow their order in rows.

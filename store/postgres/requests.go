@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +14,9 @@ import (
 )
 
 const requestColumns = `id, type, identifier_type, identifier, identifier_hash, law, status, actor, received_at, due_at, started_at, completed_at, outcome, error`
+
+// requestRead is what reads select: the columns and the extension.
+const requestRead = requestColumns + `, extended_at, extension_reason`
 
 // CreatePrivacyRequest implements store.PrivacyStore.
 func (db *DB) CreatePrivacyRequest(ctx context.Context, r *store.PrivacyRequest) error {
@@ -28,9 +33,9 @@ func (db *DB) CreatePrivacyRequest(ctx context.Context, r *store.PrivacyRequest)
 func scanRequest(s pgx.Row) (*store.PrivacyRequest, error) {
 	var r store.PrivacyRequest
 	err := s.Scan(&r.ID, &r.Type, &r.IdentifierType, &r.Identifier, &r.IdentifierHash, &r.Law, &r.Status, &r.Actor,
-		&r.ReceivedAt, &r.DueAt, &r.StartedAt, &r.CompletedAt, &r.Outcome, &r.Error)
+		&r.ReceivedAt, &r.DueAt, &r.StartedAt, &r.CompletedAt, &r.Outcome, &r.Error, &r.ExtendedAt, &r.ExtensionReason)
 	r.ReceivedAt, r.DueAt = utc(r.ReceivedAt), utc(r.DueAt)
-	for _, t := range []**time.Time{&r.StartedAt, &r.CompletedAt} {
+	for _, t := range []**time.Time{&r.StartedAt, &r.CompletedAt, &r.ExtendedAt} {
 		if *t != nil {
 			u := utc(**t)
 			*t = &u
@@ -42,7 +47,7 @@ func scanRequest(s pgx.Row) (*store.PrivacyRequest, error) {
 // PrivacyRequest implements store.PrivacyStore.
 func (db *DB) PrivacyRequest(ctx context.Context, id string) (*store.PrivacyRequest, error) {
 	id = store.CleanText(id)
-	r, err := scanRequest(db.pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM privacy_requests WHERE id = $1`, id))
+	r, err := scanRequest(db.pool.QueryRow(ctx, `SELECT `+requestRead+` FROM privacy_requests WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, mosaic.Errorf(mosaic.ENOTFOUND, "No privacy request %q.", id)
 	}
@@ -51,7 +56,7 @@ func (db *DB) PrivacyRequest(ctx context.Context, id string) (*store.PrivacyRequ
 
 // PrivacyRequests implements store.PrivacyStore.
 func (db *DB) PrivacyRequests(ctx context.Context, open bool) ([]*store.PrivacyRequest, error) {
-	q := `SELECT ` + requestColumns + ` FROM privacy_requests`
+	q := `SELECT ` + requestRead + ` FROM privacy_requests`
 	if open {
 		q += ` WHERE status IN ('pending', 'running')`
 	}
@@ -142,7 +147,7 @@ func (db *DB) EraseRejected(ctx context.Context, needles [][]byte) (int, error) 
 // the tables for long) marks the dead rows' space reusable; PostgreSQL
 // overwrites it as tables grow. Its files are outside the data directory.
 func (db *DB) Compact(ctx context.Context) error {
-	for _, table := range []string{"rejected", "profiles", "profile_timeline", "trait_history", "identity_decisions", "consent_state", "consent_history", "privacy_requests"} {
+	for _, table := range []string{"rejected", "profiles", "profile_chunks", "profile_timeline", "trait_history", "identity_decisions", "consent_state", "consent_history", "privacy_requests", "outbox", "outbox_holds", "deletion_notices"} {
 		if _, err := db.pool.Exec(ctx, `VACUUM `+table); err != nil {
 			return wrap(ctx, "vacuum "+table, err)
 		}
@@ -181,20 +186,34 @@ func (db *DB) Retentions(ctx context.Context) (map[string]int, error) {
 	return out, wrap(ctx, "read retention", rows.Err())
 }
 
-// TraitNames implements store.PrivacyStore.
+// TraitNames implements store.PrivacyStore: every trait history, packed
+// or in rows, read in one snapshot.
 func (db *DB) TraitNames(ctx context.Context) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT DISTINCT name FROM trait_history WHERE group_id = '' ORDER BY name`)
-	if err != nil {
-		return nil, wrap(ctx, "list trait names", err)
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, wrap(ctx, "list trait names", err)
+	names := map[string]bool{}
+	const op = "list trait names"
+	err := db.inTx(ctx, op, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT DISTINCT name FROM trait_history WHERE group_id = ''`)
+		if err != nil {
+			return err
 		}
-		out = append(out, n)
+		var name string
+		if _, err := pgx.ForEachRow(rows, []any{&name}, func() error { names[name] = true; return nil }); err != nil {
+			return err
+		}
+		for _, q := range []string{`SELECT data FROM profile_chunks WHERE kind = 1`, `SELECT traits FROM profiles WHERE length(traits) > 0`} {
+			rows, err := tx.Query(ctx, q)
+			if err != nil {
+				return err
+			}
+			var b []byte
+			if _, err := pgx.ForEachRow(rows, []any{&b}, func() error { return store.AddTraitNames(b, names) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, wrap(ctx, "list trait names", rows.Err())
+	return slices.Sorted(maps.Keys(names)), nil
 }

@@ -47,6 +47,7 @@ func resetBatch() *pgx.Batch {
 		WHERE source_counts.source_id = locked.source_id`)
 	b.Queue(`UPDATE profile_state SET seq = 0, graph = NULL, graph_seq = 0 WHERE id = 1`)
 	b.Queue(`DELETE FROM profiles`)
+	b.Queue(`DELETE FROM profile_chunks`)
 	b.Queue(`DELETE FROM profile_timeline`)
 	b.Queue(`DELETE FROM trait_history`)
 	b.Queue(`DELETE FROM identity_decisions`)

@@ -178,33 +178,43 @@ func (db *DB) DeleteAudienceChanges(ctx context.Context, audienceID string) erro
 	return wrap(ctx, "delete audience changes", err)
 }
 
-// TimelineSeqs implements store.SegmentStore.
+// TimelineSeqs implements store.SegmentStore. Timelines are packed by
+// profile, so it reads them all in one snapshot and sorts what matches.
 func (db *DB) TimelineSeqs(ctx context.Context, names []string, upto uint64, fn func(profileID, seq uint64) error) error {
 	if names != nil && len(names) == 0 {
 		return nil
 	}
-	clean := make([]string, len(names))
-	for i, n := range names {
-		clean[i] = store.CleanText(n)
-	}
-	q := `SELECT profile_id, seq FROM profile_timeline
-		WHERE type = 'track' AND seq <= $1 AND name = ANY($2) ORDER BY seq`
-	args := []any{seqArg(upto), clean}
-	if names == nil {
-		q, args = `SELECT profile_id, seq FROM profile_timeline WHERE seq <= $1 ORDER BY seq`, args[:1]
-	}
-	rows, err := db.pool.Query(ctx, q, args...)
-	if err != nil {
-		return wrap(ctx, "read timeline positions", err)
-	}
-	var pid, seq int64
-	var fnErr error
-	_, err = pgx.ForEachRow(rows, []any{&pid, &seq}, func() error {
-		fnErr = fn(uint64(pid), uint64(seq))
-		return fnErr
+	var m store.TimelineMatcher
+	m.Init(names, upto)
+	const op = "read timeline positions"
+	err := db.inTx(ctx, op, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT profile_id, seq, type, name FROM profile_timeline WHERE seq <= $1`, seqArg(upto))
+		if err != nil {
+			return err
+		}
+		var pid, seq int64
+		var typ, name string
+		_, err = pgx.ForEachRow(rows, []any{&pid, &seq, &typ, &name}, func() error {
+			m.Add(store.TimelineRow{ProfileID: uint64(pid), Seq: uint64(seq), Type: typ, Name: name})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{`SELECT profile_id, data FROM profile_chunks WHERE kind = 0`, `SELECT id, timeline FROM profiles WHERE length(timeline) > 0`} {
+			rows, err := tx.Query(ctx, q)
+			if err != nil {
+				return err
+			}
+			var b []byte
+			if _, err := pgx.ForEachRow(rows, []any{&pid, &b}, func() error { return m.AddPacked(b, uint64(pid)) }); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	if fnErr != nil {
-		return fnErr
+	if err != nil {
+		return err
 	}
-	return wrap(ctx, "read timeline positions", err)
+	return m.Each(fn)
 }

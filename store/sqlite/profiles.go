@@ -3,7 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic"
@@ -17,6 +20,11 @@ func (db *DB) ProfileCheckpoint(ctx context.Context) (seq uint64, graph []byte, 
 	if err != nil {
 		return 0, nil, 0, wrap(ctx, "read profile checkpoint", err)
 	}
+	if graph == nil && gs > 0 { // in its own file (graphfile.go)
+		if graph, err = db.readGraph(uint64(gs)); err != nil {
+			return 0, nil, 0, err
+		}
+	}
 	return uint64(s), graph, uint64(gs), nil
 }
 
@@ -25,7 +33,7 @@ func (db *DB) ProfileCheckpoint(ctx context.Context) (seq uint64, graph []byte, 
 func (db *DB) LoadProfiles(ctx context.Context, fn func(id uint64, data []byte) error) error {
 	var fnErr error
 	err := db.inReadTx(ctx, "load profiles", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, data FROM profiles ORDER BY id`)
+		rows, err := tx.QueryContext(ctx, `SELECT id, data FROM profiles WHERE has_data ORDER BY id`)
 		if err != nil {
 			return err
 		}
@@ -55,13 +63,25 @@ func (db *DB) SaveProfiles(ctx context.Context, c *store.ProfileCommit) error {
 	if err := checkProfileCommit(c); err != nil {
 		return err
 	}
-	return db.inTx(ctx, fmt.Sprintf("save profile checkpoint at %d", c.Seq), func(tx *sql.Tx) error {
+	var graphTmp string
+	if c.Graph != nil {
+		var err error
+		if graphTmp, err = db.writeGraph(c.Graph); err != nil {
+			return err
+		}
+	}
+	err := db.inTx(ctx, fmt.Sprintf("save profile checkpoint at %d", c.Seq), func(tx *sql.Tx) error {
 		var stored int64
 		if err := tx.QueryRowContext(ctx, `SELECT seq FROM profile_state WHERE id = 1`).Scan(&stored); err != nil {
 			return err
 		}
 		if c.Seq <= uint64(stored) {
 			return nil // a replay: this progress is saved already
+		}
+		if graphTmp != "" {
+			if err := db.placeGraph(graphTmp, c.Seq); err != nil {
+				return err
+			}
 		}
 		w := &profileWriter{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
 		defer w.close()
@@ -80,27 +100,55 @@ func (db *DB) SaveProfiles(ctx context.Context, c *store.ProfileCommit) error {
 		}
 		return nil
 	})
+	if c.Graph != nil {
+		// The snapshot replaced, or the new one if the commit did not
+		// take it, is wiped.
+		err = errors.Join(err, db.removeGraphs(ctx))
+	}
+	return err
 }
 
 // The statements of a profile commit; checkProfileCommit has bounded every
 // ID and position to an int64.
-const (
+var (
 	deleteProfile  = `DELETE FROM profiles WHERE id = ?`
+	deleteChunks   = `DELETE FROM profile_chunks WHERE profile_id = ?`
 	deleteTimeline = `DELETE FROM profile_timeline WHERE profile_id = ?`
 	deleteTraits   = `DELETE FROM trait_history WHERE profile_id = ?`
+	moveChunks     = `UPDATE profile_chunks SET profile_id = ? WHERE profile_id = ?`
 	moveTimeline   = `UPDATE profile_timeline SET profile_id = ? WHERE profile_id = ?`
 	moveTraits     = `UPDATE trait_history SET profile_id = ? WHERE profile_id = ?`
 	moveDecisions  = `UPDATE identity_decisions SET profile_id = ? WHERE profile_id = ?`
-	// An event is in a profile's timeline once: a row the store has already
-	// is kept, as a trait write already recorded is.
-	insertTimeline = `INSERT INTO profile_timeline (profile_id, seq, time, type, name, source_id)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	insertTrait = `INSERT INTO trait_history (profile_id, group_id, name, time, seq, value, source_id, message_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	upsertProfile = `INSERT INTO profiles (id, data) VALUES (?, ?)
-		ON CONFLICT (id) DO UPDATE SET data = excluded.data`
+	// A merge appends the absorbed profile's packed history to the
+	// survivor's row, made first (with empty data) if the store has none.
+	ensureProfile = `INSERT INTO profiles (id, data, has_data) VALUES (?, x'', 0) ON CONFLICT DO NOTHING`
+	movePacked    = `UPDATE profiles SET
+		timeline = CAST(timeline || coalesce((SELECT timeline FROM profiles WHERE id = ?2), x'') AS BLOB),
+		traits = CAST(traits || coalesce((SELECT traits FROM profiles WHERE id = ?2), x'') AS BLOB)
+		WHERE id = ?1`
+	// Upserting a profile appends its new packed entries; without
+	// has_data (a profile with history rows but no state in the batch) it
+	// keeps the stored state. The CAST keeps a BLOB: || makes text.
+	upsertProfile = `INSERT INTO profiles (id, data, timeline, traits, has_data) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET
+		data = CASE WHEN excluded.has_data THEN excluded.data ELSE profiles.data END,
+		has_data = profiles.has_data OR excluded.has_data,
+		timeline = CAST(profiles.timeline || excluded.timeline AS BLOB),
+		traits = CAST(profiles.traits || excluded.traits AS BLOB)
+		RETURNING id, length(timeline) > ` + packedLimit + ` OR length(traits) > ` + packedLimit
+	// Packed values past store.PackedLimit move to a chunk of their own.
+	sealTimeline = `INSERT INTO profile_chunks (profile_id, kind, data)
+		SELECT id, 0, timeline FROM profiles WHERE id = ? AND length(timeline) > ` + packedLimit
+	sealTraits = `INSERT INTO profile_chunks (profile_id, kind, data)
+		SELECT id, 1, traits FROM profiles WHERE id = ? AND length(traits) > ` + packedLimit
+	emptySealed = `UPDATE profiles SET
+		timeline = CASE WHEN length(timeline) > ` + packedLimit + ` THEN x'' ELSE timeline END,
+		traits = CASE WHEN length(traits) > ` + packedLimit + ` THEN x'' ELSE traits END
+		WHERE id = ? AND (length(timeline) > ` + packedLimit + ` OR length(traits) > ` + packedLimit + `)`
 	insertDecision = `INSERT INTO identity_decisions (profile_id, seq, kind, data) VALUES (?, ?, ?, ?)`
 )
+
+var packedLimit = strconv.Itoa(store.PackedLimit)
 
 // profileWriter runs the statements of one profile commit, each prepared on
 // its first use.
@@ -110,17 +158,26 @@ type profileWriter struct {
 	stmts map[string]*sql.Stmt
 }
 
-// exec runs query with args.
-func (w *profileWriter) exec(query string, args ...any) error {
+// prepare returns query prepared, once per commit.
+func (w *profileWriter) prepare(query string) (*sql.Stmt, error) {
 	stmt := w.stmts[query]
 	if stmt == nil {
 		var err error
 		if stmt, err = w.tx.PrepareContext(w.ctx, query); err != nil {
-			return err
+			return nil, err
 		}
 		w.stmts[query] = stmt
 	}
-	_, err := stmt.ExecContext(w.ctx, args...)
+	return stmt, nil
+}
+
+// exec runs query with args.
+func (w *profileWriter) exec(query string, args ...any) error {
+	stmt, err := w.prepare(query)
+	if err != nil {
+		return err
+	}
+	_, err = stmt.ExecContext(w.ctx, args...)
 	return err
 }
 
@@ -131,19 +188,19 @@ func (w *profileWriter) close() {
 	}
 }
 
-// state records the new position and, if c has one, the graph snapshot.
+// state records the new position and, if c has a graph snapshot, the
+// position of its file (written before the transaction).
 func (w *profileWriter) state(c *store.ProfileCommit) error {
 	if c.Graph == nil {
 		return w.exec(`UPDATE profile_state SET seq = ? WHERE id = 1`, int64(c.Seq))
 	}
-	return w.exec(`UPDATE profile_state SET seq = ?, graph = ?, graph_seq = ? WHERE id = 1`,
-		int64(c.Seq), c.Graph, int64(c.Seq))
+	return w.exec(`UPDATE profile_state SET seq = ?, graph = NULL, graph_seq = ? WHERE id = 1`, int64(c.Seq), int64(c.Seq))
 }
 
 // batch applies b in the order store.ProfileBatch gives.
 func (w *profileWriter) batch(b *store.ProfileBatch) error {
 	for _, id := range b.Deleted {
-		for _, q := range []string{deleteProfile, deleteTimeline, deleteTraits} {
+		for _, q := range []string{deleteProfile, deleteChunks, deleteTimeline, deleteTraits} {
 			if err := w.exec(q, int64(id)); err != nil {
 				return err
 			}
@@ -153,7 +210,13 @@ func (w *profileWriter) batch(b *store.ProfileBatch) error {
 		if m.Absorbed == m.Survivor {
 			continue // nothing moves, and the profile must stay
 		}
-		for _, q := range []string{moveTimeline, moveTraits, moveDecisions} {
+		if err := w.exec(ensureProfile, int64(m.Survivor)); err != nil {
+			return err
+		}
+		if err := w.exec(movePacked, int64(m.Survivor), int64(m.Absorbed)); err != nil {
+			return err
+		}
+		for _, q := range []string{moveChunks, moveTimeline, moveTraits, moveDecisions} {
 			if err := w.exec(q, int64(m.Survivor), int64(m.Absorbed)); err != nil {
 				return err
 			}
@@ -165,25 +228,89 @@ func (w *profileWriter) batch(b *store.ProfileBatch) error {
 	return w.rows(b)
 }
 
-// rows inserts b's timeline and trait rows and upserts its profiles.
+// rowChunk is how many rows one INSERT takes: every event changes a
+// profile, and database/sql's cost per statement run was a fifth of the
+// cost of a row.
+const rowChunk = 64
+
+// multiRow returns insert, whose VALUES list has one row of n columns,
+// with rowChunk rows.
+func multiRow(insert string, n int) string {
+	row := "(?" + strings.Repeat(", ?", n-1) + ")"
+	at := strings.Index(insert, row)
+	return insert[:at] + row + strings.Repeat(", "+row, rowChunk-1) + insert[at+len(row):]
+}
+
+var upsertProfiles = multiRow(upsertProfile, 5)
+
+// chunked runs multi for each full chunk of n rows and single for the
+// rest, with the arguments add appends for row i, and calls each for
+// every row they return.
+func (w *profileWriter) chunked(single, multi string, n int, add func(args []any, i int) []any, each func(*sql.Rows) error) error {
+	args := make([]any, 0, 8*rowChunk)
+	run := func(q string) error {
+		stmt, err := w.prepare(q)
+		if err != nil {
+			return err
+		}
+		rows, err := stmt.QueryContext(w.ctx, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	i := 0
+	for ; i+rowChunk <= n; i += rowChunk {
+		args = args[:0]
+		for j := i; j < i+rowChunk; j++ {
+			args = add(args, j)
+		}
+		if err := run(multi); err != nil {
+			return err
+		}
+	}
+	for ; i < n; i++ {
+		args = add(args[:0], i)
+		if err := run(single); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rows upserts b's profiles with their new timeline and trait entries
+// packed, then seals the packed values grown past the limit.
 func (w *profileWriter) rows(b *store.ProfileBatch) error {
-	for _, r := range b.Timeline {
-		err := w.exec(insertTimeline, int64(r.ProfileID), int64(r.Seq), micros(r.Time),
-			store.CleanText(r.Type), store.CleanText(r.Name), store.CleanText(r.SourceID))
-		if err != nil {
+	ups := store.PackBatch(b)
+	var full []int64
+	err := w.chunked(upsertProfile, upsertProfiles, len(ups), func(args []any, i int) []any {
+		u := &ups[i]
+		return append(args, int64(u.ID), nonNil(u.Data), nonNil(u.Timeline), nonNil(u.Traits), u.Data != nil)
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var over bool
+		if err := rows.Scan(&id, &over); err != nil {
 			return err
 		}
-	}
-	for _, r := range b.Traits {
-		err := w.exec(insertTrait, int64(r.ProfileID), store.CleanText(r.GroupID), store.CleanText(r.Name),
-			micros(r.Time), int64(r.Seq), nonNil(r.Value), store.CleanText(r.SourceID), store.CleanText(r.MessageID))
-		if err != nil {
-			return err
+		if over {
+			full = append(full, id)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, p := range b.Profiles {
-		if err := w.exec(upsertProfile, int64(p.ID), nonNil(p.Data)); err != nil {
-			return err
+	for _, id := range full {
+		for _, q := range []string{sealTimeline, sealTraits, emptySealed} {
+			if err := w.exec(q, id); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -250,28 +377,66 @@ func (db *DB) Timeline(ctx context.Context, profileID uint64, before time.Time, 
 	if limit <= 0 {
 		return nil, wrap(ctx, op, ctx.Err())
 	}
-	query := `SELECT profile_id, seq, time, type, name, source_id FROM profile_timeline WHERE profile_id = ?`
-	args := []any{seqArg(profileID)}
-	if !before.IsZero() {
-		query += ` AND (time, seq) < (?, ?)`
-		args = append(args, micros(before), seqArg(beforeSeq))
-	}
-	rows, err := db.read.QueryContext(ctx, query+` ORDER BY time DESC, seq DESC LIMIT ?`, append(args, limit)...)
+	var h store.History
+	err := db.inReadTx(ctx, op, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT seq, time, type, name, source_id FROM profile_timeline WHERE profile_id = ?`, seqArg(profileID))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r := store.TimelineRow{ProfileID: profileID}
+			var seq, us int64
+			if err := rows.Scan(&seq, &us, &r.Type, &r.Name, &r.SourceID); err != nil {
+				return err
+			}
+			r.Seq, r.Time = uint64(seq), fromMicros(us)
+			h.AddTimeline(r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return packedOf(ctx, tx, profileID, 0, func(b []byte) error { return h.AddPackedTimeline(b, profileID) })
+	})
 	if err != nil {
-		return nil, wrap(ctx, op, err)
+		return nil, err
+	}
+	return h.Timeline(before, beforeSeq, limit), nil
+}
+
+// packedOf calls fn with each packed value of a profile's history of kind
+// (0 timeline, 1 traits), oldest first: its chunks, then its row's.
+func packedOf(ctx context.Context, tx *sql.Tx, profileID uint64, kind int, fn func([]byte) error) error {
+	rows, err := tx.QueryContext(ctx, `SELECT data FROM profile_chunks WHERE profile_id = ? AND kind = ? ORDER BY id`, seqArg(profileID), kind)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
-	var list []store.TimelineRow
 	for rows.Next() {
-		var r store.TimelineRow
-		var pid, seq, us int64
-		if err := rows.Scan(&pid, &seq, &us, &r.Type, &r.Name, &r.SourceID); err != nil {
-			return nil, wrap(ctx, op, err)
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return err
 		}
-		r.ProfileID, r.Seq, r.Time = uint64(pid), uint64(seq), fromMicros(us)
-		list = append(list, r)
+		if err := fn(b); err != nil {
+			return err
+		}
 	}
-	return list, wrap(ctx, op, rows.Err())
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	col := "timeline"
+	if kind == 1 {
+		col = "traits"
+	}
+	var b []byte
+	err = tx.QueryRowContext(ctx, `SELECT `+col+` FROM profiles WHERE id = ?`, seqArg(profileID)).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fn(b)
 }
 
 // TraitHistory implements store.ProfileStore.
@@ -281,24 +446,32 @@ func (db *DB) TraitHistory(ctx context.Context, profileID uint64, groupID, name 
 	if limit <= 0 {
 		return nil, wrap(ctx, op, ctx.Err())
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT profile_id, group_id, name, value, time, seq, source_id, message_id
-		FROM trait_history WHERE profile_id = ? AND group_id = ? AND name = ?
-		ORDER BY time DESC, seq DESC LIMIT ?`, seqArg(profileID), groupID, name, limit)
-	if err != nil {
-		return nil, wrap(ctx, op, err)
-	}
-	defer rows.Close()
-	var list []store.TraitRow
-	for rows.Next() {
-		var r store.TraitRow
-		var pid, seq, us int64
-		if err := rows.Scan(&pid, &r.GroupID, &r.Name, &r.Value, &us, &seq, &r.SourceID, &r.MessageID); err != nil {
-			return nil, wrap(ctx, op, err)
+	var h store.History
+	err := db.inReadTx(ctx, op, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT value, time, seq, source_id, message_id
+			FROM trait_history WHERE profile_id = ? AND group_id = ? AND name = ?`, seqArg(profileID), groupID, name)
+		if err != nil {
+			return err
 		}
-		r.ProfileID, r.Seq, r.Time = uint64(pid), uint64(seq), fromMicros(us)
-		list = append(list, r)
+		defer rows.Close()
+		for rows.Next() {
+			r := store.TraitRow{ProfileID: profileID, GroupID: groupID, Name: name}
+			var seq, us int64
+			if err := rows.Scan(&r.Value, &us, &seq, &r.SourceID, &r.MessageID); err != nil {
+				return err
+			}
+			r.Seq, r.Time = uint64(seq), fromMicros(us)
+			h.AddTraits(groupID, name, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return packedOf(ctx, tx, profileID, 1, func(b []byte) error { return h.AddPackedTraits(b, profileID, groupID, name) })
+	})
+	if err != nil {
+		return nil, err
 	}
-	return list, wrap(ctx, op, rows.Err())
+	return h.Traits(limit), nil
 }
 
 // Decisions implements store.ProfileStore.

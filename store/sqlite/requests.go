@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic"
@@ -11,6 +14,9 @@ import (
 )
 
 const requestColumns = `id, type, identifier_type, identifier, identifier_hash, law, status, actor, received_at, due_at, started_at, completed_at, outcome, error`
+
+// requestRead is what reads select: the columns and the extension.
+const requestRead = requestColumns + `, extended_at, extension_reason`
 
 func optMicros(t *time.Time) any {
 	if t == nil {
@@ -42,17 +48,18 @@ func (db *DB) CreatePrivacyRequest(ctx context.Context, r *store.PrivacyRequest)
 func scanRequest(s rowScanner) (*store.PrivacyRequest, error) {
 	var r store.PrivacyRequest
 	var received, due int64
-	var started, completed sql.NullInt64
+	var started, completed, extended sql.NullInt64
 	err := s.Scan(&r.ID, &r.Type, &r.IdentifierType, &r.Identifier, &r.IdentifierHash, &r.Law, &r.Status, &r.Actor,
-		&received, &due, &started, &completed, &r.Outcome, &r.Error)
+		&received, &due, &started, &completed, &r.Outcome, &r.Error, &extended, &r.ExtensionReason)
 	r.ReceivedAt, r.DueAt, r.StartedAt, r.CompletedAt = fromMicros(received), fromMicros(due), fromOptMicros(started), fromOptMicros(completed)
+	r.ExtendedAt = fromOptMicros(extended)
 	return &r, err
 }
 
 // PrivacyRequest implements store.PrivacyStore.
 func (db *DB) PrivacyRequest(ctx context.Context, id string) (*store.PrivacyRequest, error) {
 	id = store.CleanText(id)
-	r, err := scanRequest(db.read.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM privacy_requests WHERE id = ?`, id))
+	r, err := scanRequest(db.read.QueryRowContext(ctx, `SELECT `+requestRead+` FROM privacy_requests WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mosaic.Errorf(mosaic.ENOTFOUND, "No privacy request %q.", id)
 	}
@@ -61,7 +68,7 @@ func (db *DB) PrivacyRequest(ctx context.Context, id string) (*store.PrivacyRequ
 
 // PrivacyRequests implements store.PrivacyStore.
 func (db *DB) PrivacyRequests(ctx context.Context, open bool) ([]*store.PrivacyRequest, error) {
-	q := `SELECT ` + requestColumns + ` FROM privacy_requests`
+	q := `SELECT ` + requestRead + ` FROM privacy_requests`
 	if open {
 		q += ` WHERE status IN ('pending', 'running')`
 	}
@@ -163,15 +170,68 @@ func (db *DB) EraseRejected(ctx context.Context, needles [][]byte) (int, error) 
 	return n, err
 }
 
-// Compact implements store.PrivacyStore: VACUUM rewrites the database
-// without free pages (which still hold deleted rows), and the checkpoint
-// truncates the WAL, whose frames hold old page images.
+// secureDeleteKey is the setting that marks a database written with
+// secure_delete from its first page (or VACUUMed once by Compact since),
+// so no page in use holds the remnants of deleted rows.
+const secureDeleteKey = "sqlite.secure_delete_since"
+
+// Compact implements store.PrivacyStore. The writer runs with
+// secure_delete=fast: a deleted row is overwritten with zeros where its
+// page is written anyway, but a page that becomes free keeps its old
+// content (zeroing it at once would write every page twice; the graph
+// snapshots, replaced whole every few seconds, made that a fifth of the
+// server's CPU). So Compact wipes the free pages: a blob of zeros as large
+// as the free list takes every free page and gives it back. The checkpoint
+// then truncates the WAL, whose frames hold old page images. A database
+// from before secure_delete is VACUUMed once instead, since its pages in
+// use may hold remnants too; on a database of gigabytes that takes
+// minutes and holds the writer all along.
 func (db *DB) Compact(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `VACUUM`); err != nil {
-		return wrap(ctx, "vacuum", err)
+	done, err := db.Setting(ctx, secureDeleteKey)
+	if err != nil && mosaic.ErrorCode(err) != mosaic.ENOTFOUND {
+		return err
 	}
-	_, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	if done == "" {
+		if _, err := db.write.ExecContext(ctx, `VACUUM`); err != nil {
+			return wrap(ctx, "vacuum", err)
+		}
+		if err := db.PutSetting(ctx, secureDeleteKey, db.now().UTC().Format(time.RFC3339)); err != nil {
+			return err
+		}
+	} else if err := db.wipeFreePages(ctx); err != nil {
+		return err
+	}
+	_, err = db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return wrap(ctx, "truncate the WAL", err)
+}
+
+// wipeChunk bounds one blob of zeros, below SQLite's largest blob.
+const wipeChunk = 256 << 20
+
+// wipeFreePages overwrites every free page of the database with zeros.
+func (db *DB) wipeFreePages(ctx context.Context) error {
+	return db.inTx(ctx, "wipe the free pages", func(tx *sql.Tx) error {
+		var free, size int64
+		if err := tx.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&size); err != nil {
+			return err
+		}
+		if free == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS free_page_wipe (b BLOB)`); err != nil {
+			return err
+		}
+		for left := free * size; left > 0; left -= wipeChunk {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO free_page_wipe (b) VALUES (zeroblob(?))`, min(left, wipeChunk)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM free_page_wipe`)
+		return err
+	})
 }
 
 // SetRetention implements store.PrivacyStore.
@@ -205,20 +265,42 @@ func (db *DB) Retentions(ctx context.Context) (map[string]int, error) {
 	return out, wrap(ctx, "read retention", rows.Err())
 }
 
-// TraitNames implements store.PrivacyStore.
+// TraitNames implements store.PrivacyStore: every trait history, packed
+// or in rows, read in one snapshot.
 func (db *DB) TraitNames(ctx context.Context) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT DISTINCT name FROM trait_history WHERE group_id = '' ORDER BY name`)
-	if err != nil {
-		return nil, wrap(ctx, "list trait names", err)
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, wrap(ctx, "list trait names", err)
+	names := map[string]bool{}
+	err := db.inReadTx(ctx, "list trait names", func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`SELECT DISTINCT name FROM trait_history WHERE group_id = ''`,
+			`SELECT data FROM profile_chunks WHERE kind = 1`,
+			`SELECT traits FROM profiles WHERE length(traits) > 0`,
+		} {
+			rows, err := tx.QueryContext(ctx, q)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var b []byte
+				if err := rows.Scan(&b); err != nil {
+					rows.Close()
+					return err
+				}
+				if strings.HasPrefix(q, "SELECT DISTINCT") {
+					names[string(b)] = true
+				} else if err := store.AddTraitNames(b, names); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
-		out = append(out, n)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, wrap(ctx, "list trait names", rows.Err())
+	return slices.Sorted(maps.Keys(names)), nil
 }

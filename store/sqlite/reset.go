@@ -16,6 +16,7 @@ var resetStatements = []string{
 	`UPDATE source_counts SET stored = 0, duplicates = 0 WHERE stored <> 0 OR duplicates <> 0`,
 	`UPDATE profile_state SET seq = 0, graph = NULL, graph_seq = 0 WHERE id = 1`,
 	`DELETE FROM profiles`,
+	`DELETE FROM profile_chunks`,
 	`DELETE FROM profile_timeline`,
 	`DELETE FROM trait_history`,
 	`DELETE FROM identity_decisions`,
@@ -32,7 +33,7 @@ var resetStatements = []string{
 // ResetDerived implements store.Store, in one transaction: the write lock,
 // taken at its start, keeps any save from interleaving.
 func (db *DB) ResetDerived(ctx context.Context) error {
-	return db.inTx(ctx, "reset the state derived from the event log", func(tx *sql.Tx) error {
+	err := db.inTx(ctx, "reset the state derived from the event log", func(tx *sql.Tx) error {
 		for _, q := range resetStatements {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
@@ -40,4 +41,8 @@ func (db *DB) ResetDerived(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return db.removeGraphs(ctx)
 }

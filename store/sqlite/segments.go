@@ -204,40 +204,61 @@ func (db *DB) DeleteAudienceChanges(ctx context.Context, audienceID string) erro
 	return wrap(ctx, "delete audience changes", err)
 }
 
-// TimelineSeqs implements store.SegmentStore.
+// TimelineSeqs implements store.SegmentStore. Timelines are packed by
+// profile, so it reads them all in one snapshot and sorts what matches.
 func (db *DB) TimelineSeqs(ctx context.Context, names []string, upto uint64, fn func(profileID, seq uint64) error) error {
 	if names != nil && len(names) == 0 {
 		return nil
 	}
-	args := []any{seqArg(upto)}
-	for _, n := range names {
-		args = append(args, store.CleanText(n))
-	}
-	q := `SELECT profile_id, seq FROM profile_timeline WHERE seq <= ? ORDER BY seq`
-	if names != nil {
-		q = `SELECT profile_id, seq FROM profile_timeline WHERE type = 'track' AND seq <= ? AND name IN (?` +
-			strings.Repeat(", ?", len(names)-1) + `) ORDER BY seq`
-	}
-	var fnErr error
+	var m store.TimelineMatcher
+	m.Init(names, upto)
 	err := db.inReadTx(ctx, "read timeline positions", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT profile_id, seq, type, name FROM profile_timeline WHERE seq <= ?`, seqArg(upto))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var pid, seq int64
-			if err := rows.Scan(&pid, &seq); err != nil {
+			var typ, name string
+			if err := rows.Scan(&pid, &seq, &typ, &name); err != nil {
 				return err
 			}
-			if fnErr = fn(uint64(pid), uint64(seq)); fnErr != nil {
-				return nil
+			m.Add(store.TimelineRow{ProfileID: uint64(pid), Seq: uint64(seq), Type: typ, Name: name})
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, q := range []string{`SELECT profile_id, data FROM profile_chunks WHERE kind = 0`, `SELECT id, timeline FROM profiles WHERE length(timeline) > 0`} {
+			if err := db.scanPacked(ctx, tx, q, &m); err != nil {
+				return err
 			}
 		}
-		return rows.Err()
+		return nil
 	})
-	if fnErr != nil {
-		return fnErr
+	if err != nil {
+		return err
 	}
-	return err
+	return m.Each(fn)
+}
+
+// scanPacked adds the packed timelines q selects, as (profile ID, value),
+// to m.
+func (db *DB) scanPacked(ctx context.Context, tx *sql.Tx, q string, m *store.TimelineMatcher) error {
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int64
+		var b []byte
+		if err := rows.Scan(&pid, &b); err != nil {
+			return err
+		}
+		if err := m.AddPacked(b, uint64(pid)); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -65,6 +65,7 @@ type DB struct {
 	write *sql.DB // one connection: the only writer
 	read  *sql.DB // query_only connections
 	now   func() time.Time
+	path  string // the database file; graph snapshots lie beside it
 }
 
 var _ store.Store = (*DB)(nil)
@@ -85,13 +86,22 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	busy := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1", opts.BusyTimeout.Milliseconds())
-	db := &DB{now: opts.Now}
-	// The writer gets a large page cache: checkpoints insert timeline and
-	// trait-history rows all over B-trees keyed by profile, and with
-	// SQLite's default 2 MB cache those inserts read most pages again once
-	// the tables outgrow it (a replay of 10M events slowed from 45,000 to
-	// 32,000 events/s as they grew). The cache holds only what is used.
-	db.write, err = openPool(ctx, uri+"?"+busy+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_pragma=cache_size(-262144)", 1)
+	db := &DB{now: opts.Now, path: path}
+	// The writer reads the database through a memory map, with a 32 MB
+	// page cache for the pages it changes: checkpoints upsert profile rows
+	// all over a large B-tree, and with SQLite's default 2 MB cache and
+	// read() those upserts read most pages again once the tables outgrow
+	// it. A 256 MB cache did that job before, but this SQLite allocates and
+	// frees each cached page on its own: filling the cache while a replay
+	// deleted the old state, and emptying it on Close, took 7 of a 1M-event
+	// replay's 41 CPU-seconds; mapped pages cost neither (docs/benchmarks.md).
+	// Its statement journals stay in memory: checkpoints insert 64 rows a
+	// statement, and SQLite keeps a journal per such statement to undo it
+	// alone; in a temporary file that cost a fifth of the server's CPU.
+	// Deleted rows are overwritten with zeros where their pages are written
+	// anyway (secure_delete=fast), so an erasure needs no VACUUM of the
+	// whole database (see Compact).
+	db.write, err = openPool(ctx, uri+"?"+busy+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_pragma=cache_size(-32768)&_pragma=mmap_size(8589934592)&_pragma=temp_store(memory)&_pragma=secure_delete(fast)", 1)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -116,8 +126,21 @@ func (db *DB) setUp(ctx context.Context, path string) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("sqlite: open %s: journal mode is %q, not WAL: keep the data directory on a local file system", path, mode)
 	}
+	var tables int
+	if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&tables); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if err := migrate(ctx, db.write); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if tables == 0 {
+		// A new database: secure_delete was on from its first page, so no
+		// page in use holds remnants of deleted rows and Compact need not
+		// VACUUM.
+		if _, err := db.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`,
+			secureDeleteKey, db.now().UTC().Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
 	}
 	return nil
 }

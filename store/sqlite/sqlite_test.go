@@ -163,6 +163,7 @@ func TestPragmas(t *testing.T) {
 		{"write", "synchronous", "2"}, // FULL: writes are durable when they return
 		{"write", "foreign_keys", "1"},
 		{"write", "busy_timeout", "5000"},
+		{"write", "temp_store", "2"}, // MEMORY: statement journals are not files
 		{"read", "journal_mode", "wal"},
 		{"read", "foreign_keys", "1"},
 		{"read", "query_only", "1"},

@@ -13,6 +13,7 @@ import (
 func (s suite) outbox(t *testing.T) {
 	t.Run("Destinations", s.destinations)
 	t.Run("ClaimOrder", s.claimOrder)
+	t.Run("Holds", s.holds)
 	t.Run("EnqueueIdempotent", s.enqueueIdempotent)
 	t.Run("Forward", s.forward)
 	t.Run("RequeueAndStats", s.requeueAndStats)

@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/mosaic-cdp/mosaic/store"
 )
@@ -203,6 +205,7 @@ func batchTests() []batchTest {
 		{name: "upserts of one profile in one batch keep the last", commits: []*store.ProfileCommit{
 			b(store.ProfileBatch{Profiles: []store.ProfileRow{prof(1, "a"), prof(1, "b")}})},
 			want: rows{profiles: []store.ProfileRow{prof(1, "b")}}},
+		manyRows(),
 		{name: "delete drops the profile's timeline and traits, not its decisions", commits: []*store.ProfileCommit{stored,
 			b(store.ProfileBatch{Deleted: []uint64{1}})},
 			want: rows{profiles: []store.ProfileRow{prof(2, "two")}, decisions: []store.DecisionRow{dec(1, 1, "merge")}}.
@@ -261,4 +264,28 @@ func batchTests() []batchTest {
 			want: rows{timeline: []store.TimelineRow{tl(maxID, maxID, 0)}, traits: []store.TraitRow{tr(maxID, "", "a", maxID, 0, "1")},
 				decisions: []store.DecisionRow{dec(maxID, maxID, "merge")}}},
 	}
+}
+
+// manyRows is a batch with more rows of each kind than a store may put in
+// one statement, repeats included: an event's timeline row and a trait
+// write given twice are kept once, and of two upserts of a profile the
+// later wins.
+func manyRows() batchTest {
+	var in, want rows
+	for i := range uint64(150) {
+		r := tl(1+i%3, 10+i, sec*time.Duration(i))
+		in.timeline, want.timeline = append(in.timeline, r), append(want.timeline, r)
+		w := tr(1+i%2, "", "score", 10+i, sec*time.Duration(i), fmt.Sprint(i))
+		in.traits, want.traits = append(in.traits, w), append(want.traits, w)
+	}
+	in.timeline = append(in.timeline, in.timeline[70], in.timeline[3])
+	in.traits = append(in.traits, in.traits[100])
+	for i := range uint64(130) {
+		in.profiles = append(in.profiles, prof(i+1, fmt.Sprint("first ", i)))
+	}
+	in.profiles = append(in.profiles, prof(1, "last"))
+	want.profiles = append([]store.ProfileRow{prof(1, "last")}, in.profiles[1:130]...)
+	return batchTest{name: "many rows, repeats included",
+		commits: []*store.ProfileCommit{pcommit(1, store.ProfileBatch{Timeline: in.timeline, Traits: in.traits, Profiles: in.profiles})},
+		want:    want}
 }

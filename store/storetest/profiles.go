@@ -33,6 +33,7 @@ func RunProfiles(t *testing.T, open func(t *testing.T) interface {
 	t.Run("Batches", s.batches)
 	t.Run("Timeline", s.timeline)
 	t.Run("TraitHistory", s.traitHistory)
+	t.Run("Packed", s.packed)
 	t.Run("Decisions", s.decisions)
 	t.Run("Clean", s.clean)
 	t.Run("Context", s.canceled)

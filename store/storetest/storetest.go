@@ -42,7 +42,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Audit", s.audit)
 	t.Run("Tokens", s.tokens)
 	t.Run("Privacy", s.privacy)
+	t.Run("Deletions", s.deletions)
+	t.Run("Users", s.users)
+	t.Run("Purposes", s.purposes)
+	t.Run("Logins", s.logins)
 	t.Run("TimelineSeqs", s.timelineSeqs)
+	t.Run("AudienceTimeline", s.audienceTimeline)
+	t.Run("EraseProfiles", s.eraseProfiles)
+	t.Run("EraseExtras", s.eraseExtras)
 	t.Run("Profiles", func(t *testing.T) {
 		RunProfiles(t, func(t *testing.T) interface {
 			store.ProfileStore
