@@ -35,7 +35,8 @@ type Log struct {
 
 	zeroFillBelow int64 // see defaultZeroFillBelow
 
-	retentionMu sync.Mutex // one RemoveBefore at a time
+	retentionMu sync.Mutex    // one RemoveBefore at a time
+	redactions  atomic.Uint64 // Redact calls begun and ended: odd while one runs
 }
 
 // Record is one record of the log.

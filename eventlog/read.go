@@ -125,12 +125,42 @@ func (l *Log) iterate(after, until uint64, visit func(frame) error) error {
 	var fr *frameReader
 	defer func() { putReadBuffer(buf, fr) }()
 	var missing string
+	// retries counts the torn reads of one frame: reading on past it
+	// starts the count again, since redactions that run on while a long
+	// scan reads may tear several frames, each once.
+	gen, retries, tornAt := l.redactions.Load(), 0, uint64(0)
 	for after < until {
 		sp, ok, err := l.locate(after)
 		if err != nil || !ok {
 			return err
 		}
-		fr, err = l.readSpan(sp, *buf, after, until, visit)
+		var seen uint64
+		fr, err = l.readSpan(sp, *buf, after, until, func(f frame) error {
+			err := visit(f)
+			if err == nil {
+				seen = f.seq
+			}
+			return err
+		})
+		if now := l.redactions.Load(); errors.Is(err, ErrCorrupt) && (now != gen || now%2 == 1) {
+			// A redaction rewrote a frame while it was read (see Redact):
+			// read on from the last frame visited.
+			at := max(after, seen)
+			if at > tornAt {
+				retries = 0
+			}
+			if retries < 3 {
+				// Let the redaction that tore it finish first, so the
+				// frame is read again whole.
+				for i := 0; now%2 == 1 && i < 1000; i++ {
+					time.Sleep(100 * time.Microsecond)
+					now = l.redactions.Load()
+				}
+				gen, retries, tornAt = now, retries+1, at
+				after = at
+				continue
+			}
+		}
 		if isNotExist(err) && sp.path != missing {
 			// Retention removed the segment after locate: find the next
 			// kept record. Twice the same file means it was not retention.

@@ -23,11 +23,13 @@ var ErrRedactSize = errors.New("eventlog: a redacted payload must keep its recor
 // rewrote.
 //
 // A reader reading one of those frames at the very moment it is rewritten
-// may see a checksum mismatch and should retry; callers pause the log's
-// consumers around a redaction.
+// may see a checksum mismatch; the log's readers then read the frame again,
+// so consumers can go on while a person's records are redacted.
 func (l *Log) Redact(seqs []uint64, replace func(seq uint64, old []byte) []byte) (int, error) {
 	l.retentionMu.Lock() // segments stay while we rewrite them
 	defer l.retentionMu.Unlock()
+	l.redactions.Add(1) // odd while running: readers retry a torn frame
+	defer l.redactions.Add(1)
 	seqs = slices.Clone(seqs)
 	slices.Sort(seqs)
 	seqs = slices.Compact(seqs)
