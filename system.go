@@ -16,6 +16,10 @@ const (
 	// TypeRules is a system record that sets the identity rules from its
 	// position on: its message is {"type", "messageId", "receivedAt", "rules"}.
 	TypeRules = "mosaic.rules"
+	// TypeErase is a system record that erases a profile for a data
+	// subject's erasure: its message is {"type", "messageId",
+	// "receivedAt", "profile"}.
+	TypeErase = "mosaic.erase"
 )
 
 // IsSystem reports whether e is a system record rather than an event a

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/dedupe"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/store"
@@ -61,6 +62,13 @@ type Options struct {
 	CheckpointMaxEvents int
 	// Registerer receives the engine's metrics. Default: none registered.
 	Registerer prometheus.Registerer
+	// Enrich, if set, adds derived data to each event as it is read from
+	// the log for Events and Event (user-agent parsing, package clean), so
+	// that every reader (profiles, the API, forwarding) sees the same
+	// enriched event while the log keeps it as sent. It may replace
+	// ev.Message, not change it in place, and must be safe for concurrent
+	// use.
+	Enrich func(ev *mosaic.Event)
 }
 
 // DefaultOptions returns the options used for fields left at zero.

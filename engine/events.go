@@ -30,6 +30,10 @@ type EventQuery struct {
 	// System includes system records (mosaic.SystemSourceID: splits, rule
 	// changes), which only the profile stage reads.
 	System bool
+	// Plain leaves the events as stored, without Options.Enrich: for
+	// readers that do not look at what enrichment adds (the schema reads
+	// properties and traits), which spares them its cost.
+	Plain bool
 }
 
 // Events returns stored events in sequence order: each message once (no
@@ -105,6 +109,9 @@ func (e *Engine) visible(r eventlog.Record, dups map[uint64]bool, q EventQuery) 
 		return ev, false
 	}
 	ev.Seq = r.Seq
+	if e.opts.Enrich != nil && !q.Plain {
+		e.opts.Enrich(&ev)
+	}
 	return ev, true
 }
 
@@ -165,5 +172,8 @@ func (e *Engine) Event(seq uint64) (mosaic.Event, error) {
 		return mosaic.Event{}, fmt.Errorf("event %d: %w", seq, err)
 	}
 	ev.Seq = seq
+	if e.opts.Enrich != nil {
+		e.opts.Enrich(&ev)
+	}
 	return ev, nil
 }

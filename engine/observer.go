@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/profile"
@@ -57,6 +58,13 @@ type ProfileChange struct {
 	// Removed are the profiles a split deleted, with all their state,
 	// before it applies their events again.
 	Removed []uint64
+	// Erased are the profiles of Removed that a data subject's erasure
+	// removed for good (an erase command, see Profiles.Erase): observers
+	// drop their state without recording anything about them (no audience
+	// exit, no history), and the stage deletes their stored rows. The
+	// other profiles of Removed are rebuilt by the changes that follow, as
+	// after a split.
+	Erased []uint64
 	// Rebuild says Event was applied before and is applied again by a
 	// split, to a profile Removed deleted or to one it made.
 	Rebuild bool
@@ -69,9 +77,26 @@ type ProfileChange struct {
 	// State is that profile after the event; valid only during Observe
 	// and not to be changed. Nil when Profile is 0.
 	State *profile.Profile
+	// Name and Time are what the profile read of the event, so observers
+	// need not decode the message for them: the track's event name or the
+	// page's or screen's name ("" otherwise), and the event's time (its
+	// timestamp, else when it was received). Both are zero when the event
+	// was not applied (Profile 0, or a message the profile could not read).
+	Name string
+	Time time.Time
 }
 
 // ProfileMerge is one merge: Absorbed's state went into Survivor.
 type ProfileMerge struct {
 	Absorbed, Survivor uint64
+}
+
+// An UrgentObserver may hold changes that people or other systems wait
+// for, such as audience entries to deliver; while it does, the profile
+// stage checkpoints within ProfileOptions.UrgentCheckpointEvery instead of
+// CheckpointEvery. Urgent is called from the stage's goroutine while
+// partitions may be calling Observe, so it must do its own locking.
+type UrgentObserver interface {
+	ProfileObserver
+	Urgent() bool
 }

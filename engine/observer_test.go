@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,5 +127,114 @@ func TestObserverSeesEachEventOnce(t *testing.T) {
 				t.Errorf("observer counts = %v, want %d events on %s only (each once)", o.counts, total, v.ID)
 			}
 		})
+	}
+}
+
+// urgentObserver counts like countingObserver and says it is urgent while
+// a profile it has not saved yet received an order.
+type urgentObserver struct {
+	countingObserver
+	mu      sync.Mutex
+	pending bool
+}
+
+func (o *urgentObserver) Observe(c *ProfileChange) {
+	o.countingObserver.Observe(c)
+	if c.Event != nil && c.Event.Type == "track" {
+		o.mu.Lock()
+		o.pending = true
+		o.mu.Unlock()
+	}
+}
+
+func (o *urgentObserver) Checkpoint(seq uint64) (func(context.Context) error, error) {
+	o.mu.Lock()
+	o.pending = false
+	o.mu.Unlock()
+	return o.countingObserver.Checkpoint(seq)
+}
+
+func (o *urgentObserver) Urgent() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.pending
+}
+
+// TestUrgentCheckpoint: with regular checkpoints an hour apart, changes an
+// observer calls urgent are saved at once (and Saved is told), while other
+// changes wait for the regular checkpoint.
+func TestUrgentCheckpoint(t *testing.T) {
+	l, st := openLog(t, ""), openStore(t)
+	o := &urgentObserver{countingObserver: countingObserver{st: st}}
+	saved := make(chan uint64, 100)
+	opts := ProfileOptions{CheckpointEvery: time.Hour, Observers: []ProfileObserver{o}, Saved: func(seq uint64) { saved <- seq }}
+	p, stop := stages(t, l, st, opts)
+	defer stop()
+	page := appendMessages(t, l, `{"type":"page","anonymousId":"a1","name":"Home"}`)
+	waitProfiles(t, p, page)
+	order := appendMessages(t, l, `{"type":"track","anonymousId":"a1","event":"Order Completed"}`)
+	waitProfiles(t, p, order)
+	select {
+	case seq := <-saved:
+		if seq != order {
+			t.Fatalf("first save at seq %d, want %d: the order's (the page alone is not urgent)", seq, order)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the urgent change was not saved: regular checkpoints are an hour apart")
+	}
+	if seq, _, _, err := st.ProfileCheckpoint(context.Background()); err != nil || seq != order {
+		t.Errorf("stored profile checkpoint at %d (%v), want %d", seq, err, order)
+	}
+	more := appendMessages(t, l, `{"type":"page","anonymousId":"a1","name":"Cart"}`)
+	waitProfiles(t, p, more)
+	select {
+	case seq := <-saved:
+		t.Errorf("a save at seq %d without an urgent change, an hour before the regular checkpoint", seq)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// recordingObserver keeps what each change said of its event, by the
+// event's position (partitions may tell changes out of log order).
+type recordingObserver struct {
+	countingObserver
+	names map[uint64]string
+	times map[uint64]time.Time
+}
+
+func (o *recordingObserver) Observe(c *ProfileChange) {
+	if c.Event != nil {
+		o.names[c.Event.Seq], o.times[c.Event.Seq] = c.Name, c.Time
+	}
+}
+
+// TestChangeNamesTheEvent: observers get the event's name and time as the
+// profile read them, so they need not decode the message again.
+func TestChangeNamesTheEvent(t *testing.T) {
+	l, st := openLog(t, ""), openStore(t)
+	o := &recordingObserver{countingObserver: countingObserver{st: st}, names: map[uint64]string{}, times: map[uint64]time.Time{}}
+	p, stop := stages(t, l, st, ProfileOptions{Observers: []ProfileObserver{o}})
+	last := appendMessages(t, l,
+		`{"type":"track","anonymousId":"a1","event":"Order Completed","timestamp":"2026-03-01T10:00:00Z"}`,
+		`{"type":"page","anonymousId":"a1","name":"Home","timestamp":"2026-03-01T10:01:00.5Z"}`,
+		`{"type":"identify","anonymousId":"a1","traits":{"plan":"pro"},"timestamp":"2026-03-01T10:02:00Z"}`,
+		`{"type":"track","event":"No One"}`)
+	waitProfiles(t, p, last)
+	stop()
+	first := last - 3
+	want := []struct {
+		name string
+		time time.Time
+	}{
+		{"Order Completed", time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)},
+		{"Home", time.Date(2026, 3, 1, 10, 1, 0, 5e8, time.UTC)},
+		{"", time.Date(2026, 3, 1, 10, 2, 0, 0, time.UTC)},
+		{"", time.Time{}}, // no identifier: not applied
+	}
+	for i, w := range want {
+		seq := first + uint64(i)
+		if o.names[seq] != w.name || !o.times[seq].Equal(w.time) {
+			t.Errorf("event %d: name %q, time %v; want %q, %v", seq, o.names[seq], o.times[seq], w.name, w.time)
+		}
 	}
 }

@@ -97,15 +97,21 @@ func (w *partition) do(op *partitionOp) {
 	case opDetach:
 		op.handoff <- w.set.Detach(op.other)
 	case opApply:
+		applied := false
 		if op.id != 0 {
 			if err := w.set.Apply(op.id, op.ev); err != nil {
 				w.log.Warn("event not applied to its profile", "seq", op.ev.Seq, "err", err)
+			} else {
+				applied = true
 			}
 		}
 		if len(w.obs.list) > 0 {
 			c := &ProfileChange{Seq: op.at, Event: op.ev, Rebuild: op.rebuild, Merges: op.merges, Profile: op.id}
 			if op.id != 0 {
 				c.State = w.set.Get(op.id)
+			}
+			if applied {
+				c.Name, c.Time = w.set.Applied()
 			}
 			w.obs.mu.Lock()
 			for _, o := range w.obs.list {

@@ -28,6 +28,23 @@ type ProfileOptions struct {
 	Extract identity.ExtractConfig
 	// CheckpointEvery is how often profiles are saved (default 500ms).
 	CheckpointEvery time.Duration
+	// UrgentCheckpointEvery is how soon profiles are saved while an
+	// observer holds changes that people or other systems wait for (see
+	// UrgentObserver), such as audience entries to deliver: default 10ms.
+	// Such a checkpoint starts only when no save is in flight, so under
+	// load checkpoints follow each other as fast as the store saves them.
+	UrgentCheckpointEvery time.Duration
+	// CatchUpCheckpointEvery is how often profiles are saved while the
+	// stage is far behind the log (a replay, a backlog after a restart):
+	// default 3s. Each checkpoint inserts rows all over tables keyed by
+	// profile, and ten times the rows in one transaction cost about half
+	// as much per row, so catching up goes faster; the price is at most
+	// that much more to process again after a crash.
+	CatchUpCheckpointEvery time.Duration
+	// Saved, if set, is called after each checkpoint is saved, with the
+	// position it reflects: what waits for saved changes (delivery of
+	// audience changes) can start at once instead of polling.
+	Saved func(seq uint64)
 	// SnapshotEvery is how often the whole identity graph is saved (default
 	// 30s); between snapshots a restart re-resolves the events since the
 	// last one, which is deterministic.
@@ -40,6 +57,9 @@ type ProfileOptions struct {
 	// Append writes system records (splits, rule changes) to the event
 	// log; without it Split and SetRules answer EUNAVAILABLE.
 	Append AppendFunc
+	// Redact overwrites records of the event log for an erasure; without
+	// it Erase answers EUNAVAILABLE.
+	Redact RedactFunc
 }
 
 // Profiles is the profile stage: it follows the deduplicated event stream,
@@ -73,6 +93,7 @@ type Profiles struct {
 	folded  uint64         // the position the partitions reach when folding is done
 
 	processed atomic.Uint64
+	loaded    atomic.Bool // the checkpoint is loaded: readers may trust a miss
 	advMu     sync.Mutex
 	advanced  chan struct{}
 
@@ -100,6 +121,12 @@ func NewProfiles(dedupe *Engine, st store.ProfileStore, opts ProfileOptions) (*P
 	}
 	if opts.CheckpointEvery <= 0 {
 		opts.CheckpointEvery = 500 * time.Millisecond
+	}
+	if opts.UrgentCheckpointEvery <= 0 {
+		opts.UrgentCheckpointEvery = 10 * time.Millisecond
+	}
+	if opts.CatchUpCheckpointEvery <= 0 {
+		opts.CatchUpCheckpointEvery = max(3*time.Second, opts.CheckpointEvery)
 	}
 	if opts.SnapshotEvery <= 0 {
 		opts.SnapshotEvery = 30 * time.Second
@@ -246,6 +273,7 @@ func (p *Profiles) load(ctx context.Context) error {
 	}
 	p.replayUpTo = seq
 	p.publishStart(graphSeq, seq)
+	p.loaded.Store(true)
 	return nil
 }
 
@@ -284,7 +312,7 @@ func (p *Profiles) follow(ctx context.Context) {
 			continue
 		}
 		backoff.reset()
-		if p.unsaved > 0 && time.Since(p.lastSave) >= p.opts.CheckpointEvery {
+		if p.checkpointNow() {
 			p.settle()
 			if err := p.checkpoint(ctx, p.snapshotDue(), false); err != nil {
 				p.opts.Log.Error("profile checkpoint failed; retrying", "err", err)
@@ -340,9 +368,66 @@ func (p *Profiles) settle() {
 	}
 }
 
+// catchUpLag is how far behind the deduplicated events the stage must be
+// to checkpoint at CatchUpCheckpointEvery: a few pages.
+const catchUpLag = 4 * MaxEventsLimit
+
+// checkpointNow reports whether a checkpoint is due: CheckpointEvery after
+// the last one (CatchUpCheckpointEvery while far behind), or, when not far
+// behind, UrgentCheckpointEvery after it while an observer holds urgent
+// changes and no save is in flight.
+//
+// A checkpoint due while the previous save still runs waits, and the stage
+// folds on meanwhile, unless that save has run for four intervals: taking
+// it would block the stage until the store is done, and every event behind
+// it would show that much later.
+func (p *Profiles) checkpointNow() bool {
+	if p.unsaved == 0 {
+		return false
+	}
+	since := time.Since(p.lastSave)
+	every, catchingUp := p.opts.CheckpointEvery, p.dedupe.Processed() > p.cursor+catchUpLag
+	if catchingUp {
+		every = p.opts.CatchUpCheckpointEvery
+	}
+	if since >= every {
+		return since >= 4*every || !p.saveBusy()
+	}
+	return !catchingUp && since >= p.opts.UrgentCheckpointEvery && !p.saveBusy() && p.urgent()
+}
+
+// urgent reports whether an observer holds changes others wait for.
+func (p *Profiles) urgent() bool {
+	for _, o := range p.opts.Observers {
+		if u, ok := o.(UrgentObserver); ok && u.Urgent() {
+			return true
+		}
+	}
+	return false
+}
+
+// saveBusy reports whether a save is still running.
+func (p *Profiles) saveBusy() bool {
+	if p.saveDone == nil {
+		return false
+	}
+	select {
+	case err := <-p.saveDone:
+		p.saveDone <- err // for awaitSave; the channel has room for it
+		return false
+	default:
+		return true
+	}
+}
+
 // idle waits for more events, waking in time for a pending checkpoint.
 func (p *Profiles) idle(ctx context.Context) {
-	wctx, cancel := context.WithTimeout(ctx, p.opts.CheckpointEvery)
+	wait := p.opts.CheckpointEvery
+	if p.unsaved > 0 && p.urgent() {
+		// Checked again this often until the save in flight is done.
+		wait = max(p.opts.UrgentCheckpointEvery-time.Since(p.lastSave), time.Millisecond)
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	stop := make(chan struct{})
 	defer close(stop)
@@ -509,6 +594,9 @@ func (p *Profiles) startSave(s *pendingSave) {
 		err := s.run(ctx, p.st)
 		if err == nil && s.commit.Graph != nil {
 			p.snapshotCost.Store(int64(time.Since(start)))
+		}
+		if err == nil && p.opts.Saved != nil {
+			p.opts.Saved(s.commit.Seq)
 		}
 		done <- err
 	}()

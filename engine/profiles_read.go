@@ -32,6 +32,10 @@ type IdentityView struct {
 // an ID absorbed by a merge leads to the survivor) or an identifier
 // "type:value", normalised as events' identifiers are.
 func (p *Profiles) Find(ref string) (identity.ProfileID, error) {
+	if !p.loaded.Load() {
+		// Until then every profile would look missing.
+		return 0, mosaic.Errorf(mosaic.EUNAVAILABLE, "Profiles are still loading (the server or its processing just started); retry in a moment.")
+	}
 	if id, err := identity.ParseProfileID(ref); err == nil {
 		p.mu.RLock()
 		defer p.mu.RUnlock()
@@ -111,7 +115,10 @@ func (p *Profiles) Timeline(ctx context.Context, ref string, before time.Time, b
 	w.mu.RUnlock()
 	p.mu.RLock()
 	for _, t := range p.saving {
-		if t.ProfileID == uint64(id) && (before.IsZero() || t.Time.Before(before) || (t.Time.Equal(before) && t.Seq < beforeSeq)) {
+		// A row being saved may belong to a profile that id absorbed since:
+		// the store moves it to id in the same save.
+		if p.survivorLocked(t.ProfileID) == uint64(id) && (before.IsZero() || t.Time.Before(before) || (t.Time.Equal(before) && t.Seq < beforeSeq)) {
+			t.ProfileID = uint64(id)
 			out = append(out, t)
 		}
 	}
@@ -158,4 +165,18 @@ func mergeTimelines(a, b []store.TimelineRow, limit int) []store.TimelineRow {
 
 func newer(x, y store.TimelineRow) bool {
 	return x.Time.After(y.Time) || (x.Time.Equal(y.Time) && x.Seq > y.Seq)
+}
+
+// survivorLocked returns the profile that holds id's data now: id, or the
+// last of the profiles that absorbed it one after another. p.mu must be
+// held.
+func (p *Profiles) survivorLocked(id uint64) uint64 {
+	for range len(p.redirects) + 1 { // a chain never repeats; this bounds a broken one
+		next, ok := p.redirects[identity.ProfileID(id)]
+		if !ok {
+			return id
+		}
+		id = uint64(next)
+	}
+	return id
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
-	"time"
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/identity"
@@ -30,21 +28,11 @@ type splitEvents struct {
 func (p *Profiles) gather(ctx context.Context, plan identity.SplitPlan) (*splitEvents, error) {
 	seqs := slices.Clone(plan.Seqs)
 	for _, id := range plan.Profiles {
-		var before time.Time
-		var beforeSeq uint64
-		for {
-			rows, err := p.st.Timeline(ctx, uint64(id), before, beforeSeq, 1000)
-			if err != nil {
-				return nil, fmt.Errorf("read the timeline of %s: %w", id, err)
-			}
-			for _, r := range rows {
-				seqs = append(seqs, r.Seq)
-			}
-			if len(rows) < 1000 {
-				break
-			}
-			before, beforeSeq = rows[len(rows)-1].Time, rows[len(rows)-1].Seq
+		tl, err := p.timelineSeqs(ctx, uint64(id))
+		if err != nil {
+			return nil, err
 		}
+		seqs = append(seqs, tl...)
 	}
 	slices.Sort(seqs)
 	out := &splitEvents{}
@@ -119,7 +107,7 @@ func (p *Profiles) applySplit(ctx context.Context, seq uint64, cmd systemCommand
 	}
 	// The partitions are idle (see follow): remove the plan's profiles,
 	// then fold their events again, as the graph resolved them now.
-	p.tellRemoved(seq, rb.Removed)
+	p.tellRemoved(seq, rb.Removed, nil)
 	ops := make([][]partitionOp, len(p.parts))
 	for _, id := range rb.Removed {
 		i := partitionOf(uint64(id), len(p.parts))
@@ -151,14 +139,21 @@ func (p *Profiles) applySplit(ctx context.Context, seq uint64, cmd systemCommand
 	return out, nil
 }
 
-// tellRemoved tells the observers which profiles a split at seq removed.
-func (p *Profiles) tellRemoved(seq uint64, removed []identity.ProfileID) {
-	if len(p.opts.Observers) == 0 || len(removed) == 0 {
+// tellRemoved tells the observers which profiles a split or an erase
+// command at seq removed, and which of them an erasure removed for good
+// (see ProfileChange.Erased; nil for a split).
+func (p *Profiles) tellRemoved(seq uint64, removed []identity.ProfileID, erased []uint64) {
+	if len(p.opts.Observers) == 0 || len(removed)+len(erased) == 0 {
 		return
 	}
-	c := &ProfileChange{Seq: seq}
+	c := &ProfileChange{Seq: seq, Erased: erased}
 	for _, id := range removed {
 		c.Removed = append(c.Removed, uint64(id))
+	}
+	for _, id := range erased {
+		if !slices.Contains(c.Removed, id) {
+			c.Removed = append(c.Removed, id)
+		}
 	}
 	p.obs.mu.Lock()
 	defer p.obs.mu.Unlock()

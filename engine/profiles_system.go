@@ -32,6 +32,7 @@ type systemCommand struct {
 	MessageID  string               `json:"messageId"`
 	ReceivedAt time.Time            `json:"receivedAt"`
 	Profile    identity.ProfileID   `json:"profile,omitzero"`
+	Profiles   []identity.ProfileID `json:"profiles,omitempty"` // more profiles, for an erase command
 	Identifier *identity.Identifier `json:"identifier,omitempty"`
 	Merge      *MergeRef            `json:"merge,omitempty"`
 	Rules      *identity.Rules      `json:"rules,omitempty"`
@@ -70,6 +71,7 @@ type SplitOutcome struct {
 // outcome is a system record's result, kept for the API call waiting on it.
 type outcome struct {
 	split *SplitOutcome
+	erase *EraseOutcome
 	rules *identity.Rules
 	err   error
 }
@@ -280,6 +282,8 @@ func (p *Profiles) system(ctx context.Context, ev *mosaic.Event) bool {
 	switch cmd.Type {
 	case mosaic.TypeSplit:
 		o.split, o.err = p.applySplit(ctx, ev.Seq, cmd)
+	case mosaic.TypeErase:
+		o.erase, o.err = p.applyErase(ctx, ev.Seq, cmd)
 	case mosaic.TypeRules:
 		o.err = errors.New("no rules in the record")
 		if cmd.Rules != nil {

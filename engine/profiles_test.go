@@ -9,6 +9,7 @@ import (
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/eventlog"
+	"github.com/mosaic-cdp/mosaic/store"
 	"github.com/mosaic-cdp/mosaic/store/sqlite"
 )
 
@@ -105,5 +106,60 @@ func TestProfilesRestartAppliesOnce(t *testing.T) {
 				t.Errorf("trait round = %s, want the newest, 3", v.Traits["round"])
 			}
 		})
+	}
+}
+
+// blockingSaves is a profile store whose saves wait until released.
+type blockingSaves struct {
+	store.ProfileStore
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingSaves) SaveProfiles(ctx context.Context, c *store.ProfileCommit) error {
+	b.started <- struct{}{}
+	<-b.release
+	return b.ProfileStore.SaveProfiles(ctx, c)
+}
+
+// TestTimelineWhileMergeSaves reads a timeline while a save holding the
+// events of two profiles is in flight and one has absorbed the other
+// since: the absorbed profile's events, no longer pending and not stored
+// yet, are shown with the survivor's.
+func TestTimelineWhileMergeSaves(t *testing.T) {
+	l, st := openLog(t, ""), openStore(t)
+	bs := &blockingSaves{ProfileStore: st, started: make(chan struct{}, 10), release: make(chan struct{})}
+	e := New(l, st, Options{})
+	p, err := NewProfiles(e, bs, ProfileOptions{CheckpointEvery: time.Second, Partitions: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- e.Run(ctx) }()
+	go func() { done <- p.Run(ctx) }()
+	defer func() {
+		close(bs.release)
+		cancel()
+		<-done
+		<-done
+	}()
+	last := appendMessages(t, l,
+		`{"type":"page","anonymousId":"a1","name":"One"}`,
+		`{"type":"page","anonymousId":"a2","name":"Two"}`,
+		`{"type":"page","anonymousId":"a3","name":"Three"}`)
+	waitProfiles(t, p, last)
+	<-bs.started // the save of the three pages is in flight, and stays so
+	last = appendMessages(t, l,
+		`{"type":"identify","anonymousId":"a1","userId":"u1"}`,
+		`{"type":"identify","anonymousId":"a2","userId":"u1"}`,
+		`{"type":"identify","anonymousId":"a3","userId":"u1"}`)
+	waitProfiles(t, p, last)
+	rows, err := p.Timeline(context.Background(), "user_id:u1", time.Time{}, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6 {
+		t.Errorf("timeline of u1 during the save = %d rows, want all 6 events: %+v", len(rows), rows)
 	}
 }

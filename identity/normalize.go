@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/mosaic-cdp/mosaic/internal/e164"
 )
 
 // Reasons Extract gives for values it drops.
@@ -87,6 +89,13 @@ func formatPhone(v, region string) string {
 	}
 	if region == "" {
 		region = "ZZ" // unknown region: only international forms parse
+	}
+	// Imported contacts bring a new number on every event, where the
+	// cache never hits; the fast path reads the common forms (and the
+	// E.164 that cleaning wrote) exactly as the parser does, at a
+	// twentieth of its cost.
+	if e := e164.Fast(v, region); e != "" {
+		return e
 	}
 	num, err := phonenumbers.Parse(v, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {

@@ -180,26 +180,30 @@ func TestPropertySnapshotRestore(t *testing.T) {
 // every Rebuild (the harness checks it), and a split holds: the rule's two
 // identifiers stay apart.
 func TestPropertySplitEqualsReplay(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		rules := genRules(t)
-		h := newHarness(t, rules)
-		for _, in := range genEvents(t, rapid.IntRange(1, 40).Draw(t, "events")) {
-			h.resolve(in)
-			if rapid.IntRange(0, 5).Draw(t, "split?") == 0 {
-				splitSomething(t, h)
-			}
-			if err := checkGraph(h.g); err != nil {
-				t.Fatalf("after event %d: %v", in.Seq, err)
-			}
+	rapid.Check(t, func(t *rapid.T) { checkEqualsReplay(t, 5, "split?", splitSomething) })
+}
+
+// checkEqualsReplay resolves random events, doing act after about one in
+// every+1 of them, checks the graph after each, and then that a replay of
+// the log gives the same profiles and event stamps.
+func checkEqualsReplay(t *rapid.T, every int, label string, act func(*rapid.T, *harness)) {
+	h := newHarness(t, genRules(t))
+	for _, in := range genEvents(t, rapid.IntRange(1, 40).Draw(t, "events")) {
+		h.resolve(in)
+		if rapid.IntRange(0, every).Draw(t, label) == 0 {
+			act(t, h)
 		}
-		r := h.replay()
-		if d := cmp.Diff(view(h.g), view(r.g)); d != "" {
-			t.Fatalf("replay differs (-incremental +replay):\n%s", d)
+		if err := checkGraph(h.g); err != nil {
+			t.Fatalf("after event %d: %v", in.Seq, err)
 		}
-		if d := cmp.Diff(h.stamps(), r.stamps()); d != "" {
-			t.Fatalf("replay stamps differ (-incremental +replay):\n%s", d)
-		}
-	})
+	}
+	r := h.replay()
+	if d := cmp.Diff(view(h.g), view(r.g)); d != "" {
+		t.Fatalf("replay differs (-incremental +replay):\n%s", d)
+	}
+	if d := cmp.Diff(h.stamps(), r.stamps()); d != "" {
+		t.Fatalf("replay stamps differ (-incremental +replay):\n%s", d)
+	}
 }
 
 // splitSomething splits a random identifier out of a random profile with
@@ -247,4 +251,89 @@ func mustLookupRapid(t *rapid.T, g *Graph, id Identifier) ProfileID {
 		t.Fatalf("%s is in no profile", id)
 	}
 	return p
+}
+
+// Erasing a profile while processing, then going on, gives the profiles
+// and event stamps a replay of the log without the erased events gives,
+// and no node of the graph (or of a snapshot restored) holds an erased
+// identifier any more.
+func TestPropertyEraseEqualsReplay(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) { checkEqualsReplay(t, 7, "erase?", eraseSomething) })
+}
+
+// eraseSomething erases a random profile as the engine does: the events
+// of the profile and every event of the plan that carries one of its
+// identifiers leave the log; the rest of the plan is resolved again.
+func eraseSomething(t *rapid.T, h *harness) {
+	profiles := view(h.g)
+	if len(profiles) == 0 {
+		return
+	}
+	p := rapid.SampledFrom(profiles).Draw(t, "profile to erase")
+	plan, err := h.g.ErasePlan(p.ID)
+	if err != nil {
+		t.Fatalf("ErasePlan(%s) = %v", p.ID, err)
+	}
+	personal := map[string]bool{} // type:value, previousId read either way
+	for _, info := range p.Identifiers {
+		personal[info.Type+":"+info.Value] = true
+	}
+	carries := func(in Input) bool {
+		for _, id := range in.Identifiers {
+			if personal[id.Type+":"+id.Value] ||
+				id.Type == TypePreviousID && (personal[TypeUserID+":"+id.Value] || personal[TypeAnonymousID+":"+id.Value]) {
+				return true
+			}
+		}
+		return false
+	}
+	gone := map[uint64]bool{}
+	var remaining []Input
+	for _, in := range h.eventsOf(plan.Profiles) {
+		if h.current(h.stamp[in.Seq]) == p.ID || carries(in) {
+			gone[in.Seq] = true
+			continue
+		}
+		remaining = append(remaining, in)
+	}
+	out, err := h.g.Erase(plan, remaining)
+	if err != nil {
+		t.Fatalf("Erase(%v) = %v", plan, err)
+	}
+	h.events = slices.DeleteFunc(h.events, func(in Input) bool { return gone[in.Seq] })
+	for seq := range gone {
+		delete(h.stamp, seq)
+		delete(h.res, seq)
+	}
+	var stale []ProfileID
+	for a := range h.merged {
+		if slices.Contains(plan.Profiles, h.current(a)) {
+			stale = append(stale, a)
+		}
+	}
+	for _, a := range stale {
+		delete(h.merged, a)
+	}
+	for i, in := range remaining {
+		h.apply(in.Seq, out.Results[i])
+	}
+	var buf bytes.Buffer
+	if err := h.g.Snapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	restored, err := Restore(&buf)
+	if err != nil {
+		t.Fatalf("Restore after erasure = %v", err)
+	}
+	for _, g := range []*Graph{h.g, restored} {
+		for n := range int32(g.nodes.len()) {
+			id := g.identifier(n)
+			if personal[id.Type+":"+id.Value] {
+				t.Fatalf("node %d still holds the erased identifier %s", n, id)
+			}
+		}
+		if _, ok := g.Profile(p.ID); ok {
+			t.Fatalf("profile %s still exists after its erasure", p.ID)
+		}
+	}
 }

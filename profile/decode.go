@@ -30,6 +30,10 @@ type update struct {
 type kv struct {
 	name  ref
 	value []byte // the JSON value, verbatim
+	// derived marks a trait read from the event's context (see
+	// contextDerived) rather than sent as a trait; same, set while the
+	// event is applied, that the profile already had that value.
+	derived, same bool
 }
 
 // decoder reads events into updates, reusing its buffers.
@@ -73,7 +77,11 @@ func (d *decoder) decode(ev *mosaic.Event) (*update, error) {
 			u.group = d.traitList(u.group, f.traits)
 		}
 	}
-	u.traits = d.traitList(u.traits, f.context)
+	// Derived traits come first, so a trait of the same name that the
+	// client sent wins.
+	var ctxTraits []byte
+	u.traits, ctxTraits = d.contextDerived(u.traits, f.ctx)
+	u.traits = d.traitList(u.traits, ctxTraits)
 	if typ == mosaic.TypeIdentify {
 		// The call's own traits win over context.traits: they come after.
 		u.traits = d.traitList(u.traits, f.traits)
@@ -89,7 +97,7 @@ type fields struct {
 	timestamp []byte
 	groupID   []byte
 	traits    []byte
-	context   []byte // context.traits
+	ctx       []byte // context
 }
 
 // readFields finds the members a profile reads in message. Like any JSON
@@ -115,28 +123,13 @@ func readFields(message []byte) (fields, error) {
 		case m.keyIs("traits"):
 			f.traits = m.val
 		case m.keyIs("context"):
-			f.context = contextTraits(m.val)
+			f.ctx = m.val
 		}
 	}
 	if m.err != nil || ws(message, m.i) != len(message) {
 		return f, errSyntax
 	}
 	return f, nil
-}
-
-// contextTraits returns the "traits" member of the context object ctx, or
-// nil.
-func contextTraits(ctx []byte) []byte {
-	var traits []byte
-	m := members{b: ctx, depth: 1}
-	if m.open() {
-		for m.next() {
-			if m.keyIs("traits") {
-				traits = m.val
-			}
-		}
-	}
-	return traits
 }
 
 // traitList adds the members of the traits object obj to kvs and returns
@@ -167,6 +160,52 @@ func (d *decoder) traitList(kvs []kv, obj []byte) []kv {
 		out = append(out, kvs[i])
 	}
 	return out
+}
+
+// Derived traits: where the customer was last seen from, read from the
+// context that enrichment (package clean) or a mobile SDK filled in, so
+// that audiences can select on them ("last_device_type" = "mobile").
+var derivedTraits = []struct{ object, field, trait string }{
+	{"browser", "name", "last_browser"},
+	{"os", "name", "last_os"},
+	{"device", "type", "last_device_type"},
+	{"location", "country", "last_country"},
+	{"location", "city", "last_city"},
+}
+
+// contextDerived appends the derived traits of the context object ctx to
+// kvs (string values only, unsorted: traitList sorts) and returns its
+// "traits" member too (nil if none), in one pass over the context.
+func (d *decoder) contextDerived(kvs []kv, ctx []byte) ([]kv, []byte) {
+	var traits []byte
+	m := members{b: ctx, depth: 1}
+	if len(ctx) == 0 || ctx[0] != '{' || !m.open() {
+		return kvs, nil
+	}
+	for m.next() {
+		if m.keyIs("traits") {
+			traits = m.val // the last, as any JSON reader takes it
+			continue
+		}
+		if len(m.val) == 0 || m.val[0] != '{' {
+			continue
+		}
+		for _, dt := range derivedTraits {
+			if !m.keyIs(dt.object) {
+				continue
+			}
+			inner := members{b: m.val, depth: 2}
+			if !inner.open() {
+				continue
+			}
+			for inner.next() {
+				if inner.keyIs(dt.field) && len(inner.val) > 2 && inner.val[0] == '"' {
+					kvs = append(kvs, kv{name: refString(dt.trait), value: d.verbatim(inner.val), derived: true})
+				}
+			}
+		}
+	}
+	return kvs, traits
 }
 
 // verbatim returns v, made valid UTF-8 if it is not (the collector refuses

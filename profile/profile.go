@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"sync"
@@ -157,10 +158,30 @@ func (f *folder) applyTraits(enc []byte, u *update) []byte {
 		panic(fmt.Sprintf("profile: %v in traits section", err))
 	}
 	f.regs[0], f.stamps = cur, stamps
+	markSame(cur, u.traits)
 	f.regs[1] = writes(f.regs[1][:0], u, u.traits)
 	f.regs[2] = mergeRegs(f.regs[2][:0], cur, f.regs[1])
 	f.buf[1], f.stamps = appendRegs(f.buf[1][:0], f.regs[2], f.stamps)
 	return f.buf[1]
+}
+
+// markSame sets same on the derived traits of kvs whose value the
+// registers cur (sorted by name, as kvs are) already hold: their write
+// still goes to the register, whose time must advance for later writes
+// to resolve as in log order, but not to the trait history, which would
+// otherwise get a row per event for where a customer browses from.
+func markSame(cur []reg, kvs []kv) {
+	i := 0
+	for k := range kvs {
+		t := &kvs[k]
+		if !t.derived {
+			continue
+		}
+		for i < len(cur) && compareRef(cur[i].name, t.name) < 0 {
+			i++
+		}
+		t.same = i < len(cur) && compareRef(cur[i].name, t.name) == 0 && bytes.Equal(cur[i].value, t.value)
+	}
 }
 
 // increments lists the counters one event adds 1 to, sorted.

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/mosaic-cdp/mosaic"
 )
@@ -98,6 +99,16 @@ func (s *Set) Apply(id uint64, ev *mosaic.Event) error {
 	return nil
 }
 
+// Applied describes the last event Apply read: its name (a track's event
+// name, a page's or screen's name; "" for other calls) and its time as the
+// profile orders it (the message's timestamp, else when it was received).
+// Observers of the profile stage read these instead of decoding the
+// message again.
+func (s *Set) Applied() (name string, t time.Time) {
+	u := &s.f.dec.u
+	return u.displayName(), fromMicros(u.time)
+}
+
 // displayName returns the name a timeline shows for the event.
 func (u *update) displayName() string {
 	if u.event != (ref{}) {
@@ -114,6 +125,9 @@ func (u *update) displayName() string {
 // addWrites records a TraitWrite for each of kvs.
 func (s *Set) addWrites(j *journal, id uint64, groupID string, u *update, kvs []kv) {
 	for _, t := range kvs {
+		if t.same {
+			continue
+		}
 		j.traits = s.traits.add(j.traits, TraitWrite{ProfileID: id, GroupID: groupID, Name: t.name.String(),
 			Value: s.values.copy(t.value), Time: fromMicros(u.time), Seq: u.seq,
 			SourceID: u.sourceID, MessageID: u.messageID})
