@@ -228,7 +228,7 @@ func (s *Segments) loadHistory(ctx context.Context, j *Job, names []string, upto
 			if i == len(posts) || posts[i].seq != evs[k].Seq {
 				continue
 			}
-			o := decodeEvent(&evs[k])
+			o := readEvent(&evs[k], "", wants{})
 			byName := found[posts[i].profile]
 			if byName == nil {
 				byName = map[string][]item{}
@@ -355,40 +355,64 @@ func (s *Segments) evaluateAll(ctx context.Context, j *Job, audIDs []string, why
 	if len(audIDs) == 0 {
 		return nil
 	}
-	var ids []uint64
+	var srcIDs []uint64
 	if src := s.profileSource(); src != nil {
-		ids = src.ProfileIDs()
+		srcIDs = src.ProfileIDs()
 	}
 	s.mu.Lock()
 	for _, id := range audIDs {
 		s.meta.Ready[id] = true
+		if la := s.liveAudience(id); la != nil {
+			la.ready = true
+		}
 	}
-	for id := range s.states {
-		ids = append(ids, id)
+	// The profiles with their states, taken from the map once (see
+	// list.go): looking a million up again, one by one, was a cache miss
+	// each. While no state is removed (removals), the states stay right.
+	all, listed := s.list.get()
+	removals, made := s.removals, s.made
+	if !listed {
+		all = s.collectStates()
 	}
 	s.mu.Unlock()
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	s.setPhase(j, "profiles", int64(len(ids)))
-	part, states := make([]uint64, 0, chunk), make([]*pstate, 0, chunk)
-	for start := 0; start < len(ids); start += chunk {
+	if !listed { // not under s.mu: sorting a million takes a while
+		sortByID(all)
+		s.mu.Lock()
+		if s.removals == removals && s.made == made {
+			s.list.set(all)
+		}
+		s.mu.Unlock()
+	}
+	all = withProfiles(all, srcIDs)
+	s.setPhase(j, "profiles", int64(len(all)))
+	part := make([]profileState, 0, chunk)
+	var results []result
+	stale := false
+	for start := 0; start < len(all); start += chunk {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		s.mu.Lock()
 		now := s.opts.Now()
-		part, states = part[:0], states[:0]
-		for _, id := range ids[start:min(start+chunk, len(ids))] {
-			if _, merged := s.redirects[id]; !merged { // merged: evaluated as its survivor
-				part, states = append(part, id), append(states, s.states[id])
+		stale = stale || s.removals != removals
+		part = part[:0]
+		for _, ps := range all[start:min(start+chunk, len(all))] {
+			if len(s.redirects) > 0 {
+				if _, merged := s.redirects[ps.id]; merged {
+					continue // evaluated as its survivor
+				}
 			}
+			if stale || ps.p == nil { // nil: a state may have been made since
+				ps.p = s.states[ps.id]
+			}
+			part = append(part, ps)
 		}
 		for _, la := range s.order { // in order: readers after what they read
 			if slices.Contains(audIDs, la.a.ID) {
-				s.backfillChunk(part, states, la, now, why)
+				results = s.backfillChunk(part, results, la, now, why)
 			}
 		}
-		j.Done = int64(min(start+chunk, len(ids)))
+		j.Done = int64(min(start+chunk, len(all)))
 		s.mu.Unlock()
 	}
 	return nil

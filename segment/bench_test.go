@@ -2,6 +2,7 @@ package segment
 
 import (
 	"fmt"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func benchEngine(b *testing.B, n int, now time.Time) *Segments {
 	}
 	for i := range n {
 		p := s.state(uint64(i + 1))
-		p.Traits = map[string]*tval{"country": {Raw: fmt.Sprintf(`"C%d"`, i%10)}, "plan": {Raw: fmt.Sprintf(`"p%d"`, i%7)}}
+		p.traits = []trait{newTrait(s.intern("country"), fmt.Sprintf(`"C%d"`, i%10)), newTrait(s.intern("plan"), fmt.Sprintf(`"p%d"`, i%7))}
 		for k := range 3 {
 			p.addItem("Order Completed", item{At: now.Add(-time.Duration(i%40+k*5) * day), Seq: uint64(k), Props: []byte(fmt.Sprintf(`{"revenue":%d}`, 10+i%90))})
 		}
@@ -93,6 +94,7 @@ func BenchmarkObserve(b *testing.B) {
 	const n = 100000
 	s := benchEngine(b, n, now)
 	var changes []*engine.ProfileChange
+	set := profile.NewSet()
 	for i := range n {
 		name, props := "Order Completed", fmt.Sprintf(`{"revenue":%d}`, i%120)
 		if i%2 == 1 {
@@ -100,11 +102,7 @@ func BenchmarkObserve(b *testing.B) {
 		}
 		msg := fmt.Sprintf(`{"type":"track","userId":"u%d","event":%q,"timestamp":%q,"properties":%s}`, i, name, now.Format(time.RFC3339), props)
 		ev := &mosaic.Event{Type: mosaic.TypeTrack, ReceivedAt: now, Message: []byte(msg)}
-		pr := profile.New(uint64(i + 1))
-		if err := profile.Apply(pr, ev); err != nil {
-			b.Fatal(err)
-		}
-		changes = append(changes, &engine.ProfileChange{Event: ev, Profile: pr.ID, State: pr})
+		changes = append(changes, applied(b, set, uint64(i+1), ev))
 	}
 	// Start from steady state: every profile evaluated, the changes saved.
 	var ids []string
@@ -117,6 +115,7 @@ func BenchmarkObserve(b *testing.B) {
 	s.mu.Lock()
 	_, _ = s.commitLocked(s.seq)
 	s.mu.Unlock()
+	runtime.GC() // the setup's garbage is not the measured path's
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := cpuTime()
@@ -136,6 +135,26 @@ func BenchmarkObserve(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
+// applied applies ev to profile id of set and returns the change the
+// profile stage shows observers, with the name and time it read.
+func applied(b *testing.B, set *profile.Set, id uint64, ev *mosaic.Event) *engine.ProfileChange {
+	b.Helper()
+	if err := set.Apply(id, ev); err != nil {
+		b.Fatal(err)
+	}
+	c := &engine.ProfileChange{Event: ev, Profile: id, State: set.Get(id)}
+	c.Name, c.Time = set.Applied()
+	return c
+}
+
+// newProfiles gives k new profiles after ID from a state, as the
+// profiles that live traffic makes between two backfills or previews.
+func newProfiles(s *Segments, from, k int) {
+	for id := range k {
+		s.state(uint64(from + id + 1)).traits = []trait{newTrait(s.intern("country"), `"NL"`)}
+	}
+}
+
 // BenchmarkBackfill evaluates one new audience over every profile, as
 // creating it does.
 func BenchmarkBackfill(b *testing.B) {
@@ -143,9 +162,11 @@ func BenchmarkBackfill(b *testing.B) {
 		b.Run(fmt.Sprintf("profiles=%d", n), func(b *testing.B) {
 			s := benchEngine(b, n, t0)
 			j := &Job{}
+			runtime.GC() // the setup's garbage is not the measured path's
 			b.ResetTimer()
 			cpu := cpuTime()
 			for i := 0; i < b.N; i++ {
+				newProfiles(s, n+i*1000, 1000) // live traffic between two backfills
 				id := s.order[i%len(s.order)].a.ID
 				if err := s.evaluateAll(b.Context(), j, []string{id}, cause{Kind: "backfill"}); err != nil {
 					b.Fatal(err)
@@ -162,9 +183,11 @@ func BenchmarkPreview(b *testing.B) {
 		b.Run(fmt.Sprintf("profiles=%d", n), func(b *testing.B) {
 			s := benchEngine(b, n, t0)
 			la := s.order[0]
+			runtime.GC()
 			b.ResetTimer()
 			cpu := cpuTime()
 			for i := 0; i < b.N; i++ {
+				newProfiles(s, n+i*1000, 1000) // live traffic between two previews
 				s.preview(la, 10)
 			}
 			reportCPU(b, cpu)
@@ -198,4 +221,74 @@ func BenchmarkTimers(b *testing.B) {
 	}
 	reportCPU(b, cpu)
 	b.ReportMetric(float64(fired)/b.Elapsed().Seconds(), "timers/s")
+}
+
+// mixEngines keeps the engine of BenchmarkObserveMix between the runs the
+// testing package makes with growing b.N: building a million profiles
+// takes longer than the measurement.
+var mixEngines = map[int]*Segments{}
+
+// BenchmarkObserveMix measures the real-time path on a realistic mix of
+// traffic over 1,000,000 profiles with the 50 audiences live: 55% page
+// views and 10% other events no audience reads, 15% product views (10 of
+// the 50 audiences read them), 15% identifies (a quarter of them changing
+// a trait audiences read) and 5% orders (40 audiences). Memberships start
+// empty rather than backfilled (a backfill of 50 audiences over a million
+// profiles would take minutes per run), so early evaluations record
+// entries, which steady state would not.
+func BenchmarkObserveMix(b *testing.B) {
+	now := t0
+	const n = 1000000
+	s := mixEngines[n]
+	if s == nil {
+		s = benchEngine(b, n, now)
+		mixEngines[n] = s
+	}
+	const distinct = 100000
+	changes := make([]*engine.ProfileChange, 0, distinct)
+	set := profile.NewSet()
+	for i := range distinct {
+		pid := uint64(i*7919%n + 1) // spread over every profile
+		var msg string
+		typ := mosaic.TypeTrack
+		switch k := i % 20; {
+		case k < 11:
+			typ = mosaic.TypePage
+			msg = fmt.Sprintf(`{"type":"page","userId":"u%d","name":"Home","timestamp":%q,"properties":{"path":"/p%d"}}`, pid, now.Format(time.RFC3339), i%50)
+		case k < 13:
+			msg = fmt.Sprintf(`{"type":"track","userId":"u%d","event":"Button Clicked","timestamp":%q,"properties":{"id":"b%d"}}`, pid, now.Format(time.RFC3339), i%9)
+		case k < 16:
+			msg = fmt.Sprintf(`{"type":"track","userId":"u%d","event":"Product Viewed","timestamp":%q,"properties":{"category":"c%d"}}`, pid, now.Format(time.RFC3339), i%10)
+		case k < 19:
+			typ = mosaic.TypeIdentify
+			plan := int(pid) % 7
+			if i%4 == 0 {
+				plan = (plan + 1) % 7 // a change of plan
+			}
+			msg = fmt.Sprintf(`{"type":"identify","userId":"u%d","timestamp":%q,"traits":{"country":"C%d","plan":"p%d","email":"u%d@example.com"}}`, pid, now.Format(time.RFC3339), pid%10, plan, pid)
+		default:
+			msg = fmt.Sprintf(`{"type":"track","userId":"u%d","event":"Order Completed","timestamp":%q,"properties":{"revenue":%d}}`, pid, now.Format(time.RFC3339), i%120)
+		}
+		ev := &mosaic.Event{Type: typ, ReceivedAt: now, Seq: uint64(i + 1), Message: []byte(msg)}
+		changes = append(changes, applied(b, set, pid, ev))
+	}
+	runtime.GC() // the setup's garbage is not the measured path's
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		c := changes[i%len(changes)]
+		s.seq++
+		c.Seq = s.seq
+		s.Observe(c)
+		if i%50000 == 49999 {
+			s.mu.Lock()
+			if _, err := s.commitLocked(s.seq); err != nil {
+				b.Fatal(err)
+			}
+			s.mu.Unlock()
+		}
+	}
+	reportCPU(b, cpu)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

@@ -17,12 +17,12 @@ const stateV1 = 1
 var errState = errors.New("truncated or malformed state")
 
 // appendState appends p's binary form to b.
-func appendState(b []byte, p *pstate) []byte {
+func (s *Segments) appendState(b []byte, p *pstate) []byte {
 	b = append(b, stateV1)
-	b = binary.AppendUvarint(b, uint64(len(p.Traits)))
-	for name, t := range p.Traits {
-		b = appendString(b, name)
-		b = appendString(b, t.Raw)
+	b = binary.AppendUvarint(b, uint64(len(p.traits)))
+	for _, t := range p.traits {
+		b = appendString(b, t.name)
+		b = appendString(b, t.raw)
 	}
 	b = binary.AppendUvarint(b, uint64(len(p.Events)))
 	for name, list := range p.Events {
@@ -47,8 +47,8 @@ func appendState(b []byte, p *pstate) []byte {
 		b = appendTime(b, p.ConsentAt)
 		b = binary.AppendUvarint(b, p.ConsentSeq)
 	}
-	b = appendTimes(b, p.Member)
-	return appendTimes(b, p.Next)
+	b = s.appendTimes(b, p.member)
+	return s.appendTimes(b, p.next)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -74,31 +74,52 @@ func appendTime(b []byte, t time.Time) []byte {
 	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
-func appendTimes(b []byte, m map[string]time.Time) []byte {
+// appendTimes writes memberships or timers by audience ID: slots only
+// live in memory.
+func (s *Segments) appendTimes(b []byte, m slotTimes) []byte {
 	b = binary.AppendUvarint(b, uint64(len(m)))
-	for k, t := range m {
-		b = appendString(b, k)
-		b = appendTime(b, t)
+	for _, e := range m {
+		b = append(b, s.slotEnc[e.slot]...)
+		if e.sec == zeroSec && e.nsec == 0 {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = binary.AppendVarint(b, e.sec)
+		b = binary.AppendUvarint(b, uint64(e.nsec))
 	}
 	return b
 }
 
+// zeroSec is the zero time.Time's Unix seconds.
+var zeroSec = time.Time{}.Unix()
+
 // decodeState reads a state in either form. The binary form's strings and
 // properties share one copy of data.
-func decodeState(data []byte) (*pstate, error) {
+func (s *Segments) decodeState(data []byte) (*pstate, error) {
 	p := &pstate{}
 	if len(data) > 0 && data[0] == '{' {
-		return p, json.Unmarshal(data, p)
+		js := jsonState{pstate: p}
+		if err := json.Unmarshal(data, &js); err != nil {
+			return nil, err
+		}
+		for _, name := range sortedKeys(js.Traits) {
+			if t := js.Traits[name]; t != nil {
+				p.traits = append(p.traits, newTrait(s.intern(name), t.Raw))
+			}
+		}
+		p.member, p.next = s.timesFromID(js.Member), s.timesFromID(js.Next)
+		return p, nil
 	}
 	if len(data) == 0 || data[0] != stateV1 {
 		return nil, errState
 	}
 	d := &decoder{b: append([]byte(nil), data[1:]...)}
 	if n := d.count(); n > 0 {
-		p.Traits = make(map[string]*tval, n)
+		p.traits = make([]trait, 0, n)
 		for range n {
-			name := d.str()
-			p.Traits[name] = &tval{Raw: d.str()}
+			name := s.intern(d.str())
+			p.traits = append(p.traits, newTrait(name, d.str()))
 		}
 	}
 	if n := d.count(); n > 0 {
@@ -124,7 +145,7 @@ func decodeState(data []byte) (*pstate, error) {
 		}
 		p.ConsentAt, p.ConsentSeq = d.time(), d.uvarint()
 	}
-	p.Member, p.Next = d.times(), d.times()
+	p.member, p.next = s.decodeTimes(d), s.decodeTimes(d)
 	if d.err != nil || len(d.b) > 0 {
 		return nil, errState
 	}
@@ -196,17 +217,34 @@ func (d *decoder) time() time.Time {
 	return time.Unix(sec, int64(d.uvarint())).UTC()
 }
 
-func (d *decoder) times() map[string]time.Time {
+func (s *Segments) decodeTimes(d *decoder) slotTimes {
 	n := d.count()
 	if n == 0 {
 		return nil
 	}
-	m := make(map[string]time.Time, n)
+	m := make(slotTimes, 0, n)
 	for range n {
 		k := d.str()
-		m[k] = d.time()
+		if d.err != nil {
+			return nil // a corrupt ID must not be given a slot
+		}
+		m.set(s.slotOf(k), d.time())
 	}
 	return m
+}
+
+// jsonState is the JSON form states were saved in before the binary one,
+// with memberships and timers by audience ID.
+type jsonState struct {
+	*pstate
+	Traits map[string]*jsonTrait `json:"t,omitempty"`
+	Member map[string]time.Time  `json:"m,omitempty"`
+	Next   map[string]time.Time  `json:"n,omitempty"`
+}
+
+// jsonTrait is a trait value in the JSON form.
+type jsonTrait struct {
+	Raw string `json:"r"`
 }
 
 func (d *decoder) fail() {

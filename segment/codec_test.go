@@ -7,32 +7,36 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/mosaic-cdp/mosaic/audience"
 )
 
 func TestStateEncoding(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
+	s := New(nil, nil, Options{})
 	tests := []struct {
 		name string
 		p    *pstate
 	}{
 		{"empty", &pstate{}},
 		{"full", &pstate{
-			Traits: map[string]*tval{"country": {Raw: `"NL"`}, "age": {Raw: `41`}},
+			traits: []trait{newTrait("country", `"NL"`), newTrait("age", `41`)},
 			Events: map[string][]item{
 				"Order Completed": {{At: at, Seq: 3, Props: json.RawMessage(`{"revenue":10}`)}, {At: at.Add(time.Hour), Seq: 9}},
 				"Product Viewed":  {{At: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), Seq: 1 << 62}},
 			},
 			Consent: map[string]bool{"marketing": true, "ads": false}, ConsentAt: at, ConsentSeq: 7,
-			Member: map[string]time.Time{"aud_1": at},
-			Next:   map[string]time.Time{"aud_1": at.Add(7 * 24 * time.Hour), "aud_2": at},
+			member: s.timesFromID(map[string]time.Time{"aud_1": at}),
+			next:   s.timesFromID(map[string]time.Time{"aud_1": at.Add(7 * 24 * time.Hour), "aud_2": at, "aud_0": time.Date(3000, 1, 1, 0, 0, 0, 1, time.UTC)}),
 		}},
 		{"consent granted nothing", &pstate{Consent: map[string]bool{}}},
 	}
-	opts := cmp.Options{cmp.AllowUnexported(tval{}), cmpopts.IgnoreFields(tval{}, "v"), cmpopts.EquateEmpty()}
+	opts := cmp.Options{cmp.AllowUnexported(trait{}, pstate{}, slotTime{}, audience.Value{}), cmpopts.EquateEmpty(),
+		cmpopts.SortSlices(func(a, b trait) bool { return a.name < b.name })}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := appendState(nil, tt.p)
-			got, err := decodeState(data)
+			data := s.appendState(nil, tt.p)
+			got, err := s.decodeState(data)
 			if err != nil {
 				t.Fatalf("decodeState(appendState(p)) = %v", err)
 			}
@@ -43,8 +47,12 @@ func TestStateEncoding(t *testing.T) {
 				t.Errorf("consent present = %v, want %v", got.Consent != nil, tt.p.Consent != nil)
 			}
 			// States saved before the binary form are JSON: still read.
-			js, _ := json.Marshal(tt.p)
-			old, err := decodeState(js)
+			traits := map[string]*jsonTrait{}
+			for _, t := range tt.p.traits {
+				traits[t.name] = &jsonTrait{Raw: t.raw}
+			}
+			js, _ := json.Marshal(jsonState{pstate: tt.p, Traits: traits, Member: s.timesByID(tt.p.member), Next: s.timesByID(tt.p.next)})
+			old, err := s.decodeState(js)
 			if err != nil {
 				t.Fatalf("decodeState(JSON) = %v", err)
 			}
@@ -52,10 +60,22 @@ func TestStateEncoding(t *testing.T) {
 				t.Errorf("decodeState(JSON) (-want +got):\n%s", diff)
 			}
 			for n := range data { // every truncation is an error, never a panic
-				if _, err := decodeState(data[:n]); err == nil {
+				if _, err := s.decodeState(data[:n]); err == nil {
 					t.Errorf("decodeState(first %d of %d bytes) = nil error, want one", n, len(data))
 				}
 			}
 		})
+	}
+}
+
+// TestUnquote: the fast path gives what the JSON decoder gives.
+func TestUnquote(t *testing.T) {
+	for _, raw := range []string{`"Order Completed"`, `""`, `"a\"b"`, `"caf\u00e9"`, "\"bad \xff\"", `12`, `null`, `"`} {
+		got, ok := unquote([]byte(raw))
+		var want string
+		wantOK := json.Unmarshal([]byte(raw), &want) == nil
+		if got != want || ok != wantOK {
+			t.Errorf("unquote(%q) = %q, %v; want %q, %v", raw, got, ok, want, wantOK)
+		}
 	}
 }

@@ -30,6 +30,15 @@ func (s *Segments) loadConsent(ctx context.Context, j *Job, upto uint64) error {
 		return err
 	}
 	s.setPhase(j, "consent", int64(upto))
+	if s.opts.Consent != nil { // the source holds every profile's consent
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for id, p := range s.states {
+			s.refreshConsent(id, p)
+		}
+		s.meta.Consent = true
+		return nil
+	}
 	latest := map[uint64]foundConsent{}
 	r := &logReader{src: s.events, upto: upto}
 	err := s.st.TimelineSeqs(ctx, nil, upto, func(profile, seq uint64) error {
@@ -37,7 +46,7 @@ func (s *Segments) loadConsent(ctx context.Context, j *Job, upto uint64) error {
 		if err != nil || ev == nil || !bytes.Contains(ev.Message, consentKey) {
 			return err
 		}
-		o := decodeEvent(ev)
+		o := readEvent(ev, "", wants{consent: true})
 		if o.consent == nil {
 			return nil
 		}

@@ -26,6 +26,11 @@ func (s *Segments) awaitLoaded(ctx context.Context) error {
 	}
 }
 
+// AwaitLoaded waits until the definitions and state are loaded, so that
+// a caller that reads every audience (which purposes they use) sees them
+// all; EUNAVAILABLE if ctx ends first.
+func (s *Segments) AwaitLoaded(ctx context.Context) error { return s.awaitLoaded(ctx) }
+
 func newID(prefix string) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
@@ -302,13 +307,12 @@ func (s *Segments) DeleteAudience(ctx context.Context, id string) error {
 	members := slices.Sorted(maps.Keys(s.members[id]))
 	for _, pid := range members {
 		if p := s.states[pid]; p != nil {
-			s.setMember(pid, p, id, false, now, cause{Kind: "delete"})
+			s.setMember(pid, p, a.slot, false, now, cause{Kind: "delete"})
 		}
 	}
 	delete(s.members, id)
 	for pid, p := range s.states {
-		if _, ok := p.Next[id]; ok {
-			delete(p.Next, id)
+		if p.next.del(a.slot) {
 			s.dirty[pid] = true
 		}
 	}

@@ -184,6 +184,7 @@ type Audience struct {
 
 	cond *audience.Condition
 	deps audience.Deps
+	slot int32 // see slots.go; set by rebuild
 }
 
 // AudienceSpec is what a user sends to create or change an audience; the

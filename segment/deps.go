@@ -19,6 +19,7 @@ type live struct {
 	computed []*ComputedTrait         // computed traits it reads
 	windows  map[string]time.Duration // event name → widest window (0: all time)
 	idx      int                      // position in Segments.order
+	ready    bool                     // backfilled: meta.Ready, read without a lookup by ID
 	readers  []int                    // positions of the audiences that read it
 }
 
@@ -35,7 +36,7 @@ func (s *Segments) buildIndex() {
 	x := index{events: map[string][]int{}, traits: map[string][]int{}, byID: map[string]*live{}}
 	pos := map[string]int{}
 	for i, la := range s.order {
-		la.idx, la.readers = i, nil
+		la.idx, la.readers, la.ready = i, nil, s.meta.Ready[la.a.ID]
 		pos[la.a.ID] = i
 		x.byID[la.a.ID] = la
 		for _, name := range sortedKeys(la.events) {
@@ -67,6 +68,7 @@ func (s *Segments) liveAudience(id string) *live { return s.index.byID[id] }
 func (s *Segments) rebuild() error {
 	byID := map[string]*live{}
 	for _, a := range s.audiences {
+		a.slot = s.slotOf(a.ID)
 		byID[a.ID] = s.liveOf(a)
 	}
 	s.order = s.order[:0]

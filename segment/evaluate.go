@@ -15,12 +15,44 @@ type subject struct {
 	p   *pstate
 	id  uint64 // the profile, for its predicted traits; 0 for none
 	now time.Time
+	// memo holds the computed traits already worked out for memoP at
+	// memoNow: the audiences an event reaches often read the same
+	// computed trait, and each would walk the events again.
+	memo    []ctMemo
+	memoP   *pstate
+	memoNow time.Time
 }
+
+type ctMemo struct {
+	ct   *ComputedTrait
+	v    audience.Value
+	ok   bool
+	next time.Time
+}
+
+// computed returns ct's value for the subject's profile now, and when it
+// next changes (see ComputedTrait.value).
+func (x *subject) computed(ct *ComputedTrait) (audience.Value, bool, time.Time) {
+	if x.memoP != x.p || !x.memoNow.Equal(x.now) {
+		x.memo, x.memoP, x.memoNow = x.memo[:0], x.p, x.now
+	}
+	for i := range x.memo {
+		if m := &x.memo[i]; m.ct == ct {
+			return m.v, m.ok, m.next
+		}
+	}
+	v, ok, next := ct.value(x.p.Events[ct.Event], x.now)
+	x.memo = append(x.memo, ctMemo{ct: ct, v: v, ok: ok, next: next})
+	return v, ok, next
+}
+
+// forget drops the memo: the profile's events may have changed since.
+func (x *subject) forget() { x.memoP = nil }
 
 // predictedPrefix names the predicted traits in conditions.
 const predictedPrefix = "predicted."
 
-func (x subject) Trait(name string) (audience.Value, bool) {
+func (x *subject) Trait(name string) (audience.Value, bool) {
 	if rest, ok := strings.CutPrefix(name, predictedPrefix); ok && x.s.opts.Predicted != nil && x.id != 0 {
 		v, ok := x.s.opts.Predicted(x.id)[rest]
 		if !ok {
@@ -30,36 +62,34 @@ func (x subject) Trait(name string) (audience.Value, bool) {
 		if err != nil {
 			return audience.Value{}, false
 		}
-		return (&tval{Raw: string(raw)}).value(), true
+		return newTrait(rest, string(raw)).v, true
 	}
-	t := x.p.Traits[name]
-	if t == nil {
-		return audience.Value{}, false
+	if t := x.p.trait(name); t != nil {
+		return t.v, true
 	}
-	return t.value(), true
+	return audience.Value{}, false
 }
 
-func (x subject) Computed(key string) (audience.Value, bool) {
+func (x *subject) Computed(key string) (audience.Value, bool) {
 	ct := x.s.ctByKey[key]
 	if ct == nil {
 		return audience.Value{}, false
 	}
-	v, ok, _ := ct.value(x.p.Events[ct.Event], x.now)
+	v, ok, _ := x.computed(ct)
 	return v, ok
 }
 
-func (x subject) Consent(purpose string) bool { return x.p.Consent[purpose] }
+func (x *subject) Consent(purpose string) bool { return x.p.Consent[purpose] }
 
-func (x subject) InAudience(ref string) bool {
+func (x *subject) InAudience(ref string) bool {
 	a := x.s.audienceByRef(ref)
-	if a == nil {
+	if a == nil || a.slot == 0 {
 		return false
 	}
-	_, ok := x.p.Member[a.ID]
-	return ok
+	return x.p.member.has(a.slot)
 }
 
-func (x subject) Events(name string, since time.Time, fn func(time.Time, []byte) bool) {
+func (x *subject) Events(name string, since time.Time, fn func(time.Time, []byte) bool) {
 	list := x.p.Events[name]
 	for i := len(list) - 1; i >= 0; i-- {
 		if !since.IsZero() && list[i].At.Before(since) {
@@ -99,13 +129,14 @@ func (s *Segments) reevaluate(id uint64, p *pstate, ch change, now time.Time, wh
 	if !ch.mark(s, marks) {
 		return 0
 	}
+	s.subj.forget()
 	n := 0
 	for i, la := range s.order {
 		if !marks[i] {
 			continue
 		}
 		marks[i] = false
-		if !s.meta.Ready[la.a.ID] || !s.evaluate(id, p, la, now, why) {
+		if !la.ready || !s.evaluate(id, p, la, now, why) {
 			continue
 		}
 		n++
@@ -161,44 +192,46 @@ func (s *Segments) evaluate(id uint64, p *pstate, la *live, now time.Time, why c
 	// A pointer to a subject the engine keeps: a subject value would be
 	// copied to the heap on every evaluation.
 	x := &s.subj
-	*x = subject{s: s, p: p, id: id, now: now}
+	x.s, x.p, x.id, x.now = s, p, id, now
 	res := audience.Evaluate(la.a.cond, x, now)
 	next := res.NextChange
 	for _, ct := range la.computed {
-		if _, _, n := ct.value(p.Events[ct.Event], now); !n.IsZero() {
+		if _, _, n := x.computed(ct); !n.IsZero() {
 			next = earliest(next, n)
 		}
 	}
-	s.setTimer(id, p, la.a.ID, next)
-	return s.setMember(id, p, la.a.ID, res.Value, now, why)
+	s.setTimer(id, p, la.a.slot, next)
+	return s.setMember(id, p, la.a.slot, res.Value, now, why)
 }
 
-// setMember records the profile entering or leaving, if it does.
-func (s *Segments) setMember(id uint64, p *pstate, aud string, in bool, at time.Time, why cause) bool {
-	_, was := p.Member[aud]
-	if was == in {
+// setMember records the profile entering or leaving the audience in slot,
+// if it does.
+func (s *Segments) setMember(id uint64, p *pstate, slot int32, in bool, at time.Time, why cause) bool {
+	if !p.member.flip(slot, in, at) {
 		return false
 	}
+	s.recordMember(id, p, slot, in, at, why)
+	return true
+}
+
+// recordMember records a flip of the profile's membership that its state
+// already has: in the audience's members and the changes to save.
+func (s *Segments) recordMember(id uint64, p *pstate, slot int32, in bool, at time.Time, why cause) {
+	aud := s.slotID(slot)
 	if in {
-		if p.Member == nil {
-			p.Member = map[string]time.Time{}
-		}
-		p.Member[aud] = at
 		s.memberSet(aud)[id] = true
 	} else {
-		delete(p.Member, aud)
 		delete(s.members[aud], id)
 	}
-	s.dirty[id] = true
+	s.touch(id, p)
 	s.meta.NextChange++
 	// One event often flips several audiences: encode its cause once.
 	if why != s.lastCause || s.lastCauseJSON == "" {
 		data, _ := json.Marshal(why)
 		s.lastCause, s.lastCauseJSON = why, string(data)
 	}
-	s.pending = append(s.pending, store.AudienceChange{ID: s.meta.NextChange, AudienceID: aud, ProfileID: id,
+	s.pending.add(store.AudienceChange{ID: s.meta.NextChange, AudienceID: aud, ProfileID: id,
 		Entered: in, At: at, Seq: why.Seq, Cause: s.lastCauseJSON})
-	return true
 }
 
 // state returns the profile's state, creating it if needed.
@@ -207,6 +240,8 @@ func (s *Segments) state(id uint64) *pstate {
 	if p == nil {
 		p = &pstate{}
 		s.states[id] = p
+		s.made++
+		s.list.add(id, p)
 	}
 	return p
 }

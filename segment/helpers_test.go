@@ -16,15 +16,20 @@ import (
 	"github.com/mosaic-cdp/mosaic/store/sqlite"
 )
 
-// clock is a controllable clock: time moves only when a test says so.
+// clock is a controllable clock: time moves only when a test says so,
+// unless it is real (benchmarks of what happens in real time).
 type clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu   sync.Mutex
+	now  time.Time
+	real bool
 }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.real {
+		return time.Now()
+	}
 	return c.now
 }
 
@@ -37,7 +42,7 @@ func (c *clock) Set(t time.Time) {
 // env is the real pipeline: event log, dedupe and profile stages, SQLite,
 // and the segment engine as the profile stage's observer.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	log   *eventlog.Log
 	st    *sqlite.DB
@@ -50,7 +55,7 @@ type env struct {
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	l, err := eventlog.Open(filepath.Join(dir, "log"), eventlog.Options{})

@@ -3,7 +3,10 @@ package segment
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/audience"
@@ -23,6 +26,10 @@ func (s *Segments) Observe(c *engine.ProfileChange) {
 	s.seq = max(s.seq, c.Seq)
 	now := s.opts.Now()
 	for _, id := range c.Removed { // a split: the profiles are rebuilt by the changes that follow
+		if slices.Contains(c.Erased, id) {
+			s.forget(id)
+			continue
+		}
 		s.remove(id, now, cause{Kind: "split", Seq: c.Seq})
 	}
 	if c.Event == nil {
@@ -38,7 +45,7 @@ func (s *Segments) Observe(c *engine.ProfileChange) {
 	if c.Profile == 0 {
 		return
 	}
-	ev := decodeEvent(c.Event)
+	ev := readEvent(c.Event, c.Name, wants{consent: s.opts.Consent == nil, traits: len(s.meta.Traits) > 0})
 	// A profile's first event (a new profile, or one a split rebuilds)
 	// evaluates every audience: those that match a profile holding nothing
 	// they read ("not consent marketing") must take it in, as a backfill
@@ -51,12 +58,16 @@ func (s *Segments) Observe(c *engine.ProfileChange) {
 		p.addItem(ev.name, it)
 		p.prune(ev.name, t.Retention, now)
 		ch.event = ev.name
-		s.dirty[c.Profile] = true
+		s.touch(c.Profile, p)
 	}
-	if ev.consent != nil && (p.Consent == nil || newerConsent(ev.at, evSeq, p.ConsentAt, p.ConsentSeq)) {
+	if s.opts.Consent != nil {
+		if ch.all || s.opts.Consent.MayChange(c.Event.Message) {
+			ch.consent = s.refreshConsent(c.Profile, p)
+		}
+	} else if ev.consent != nil && (p.Consent == nil || newerConsent(ev.at, evSeq, p.ConsentAt, p.ConsentSeq)) {
 		ch.consent = !sameConsent(p.Consent, ev.consent)
 		p.Consent, p.ConsentAt, p.ConsentSeq = ev.consent, ev.at, evSeq
-		s.dirty[c.Profile] = true
+		s.touch(c.Profile, p)
 	}
 	if len(s.meta.Traits) > 0 && (ev.traits || ch.all) && c.State != nil {
 		ch.traits = s.refreshTraits(c.Profile, p, c.State)
@@ -65,6 +76,9 @@ func (s *Segments) Observe(c *engine.ProfileChange) {
 	why := cause{Kind: "event", Seq: c.Seq, Type: c.Event.Type, Event: ev.name}
 	s.reevaluate(c.Profile, p, ch, now, why)
 	for id := range survivors { // merged by this event but not its profile
+		if s.opts.Consent != nil {
+			s.refreshConsent(id, s.state(id))
+		}
 		s.reevaluate(id, s.state(id), change{all: true}, now, why)
 	}
 }
@@ -77,11 +91,33 @@ func (s *Segments) remove(id uint64, now time.Time, why cause) {
 	if p == nil {
 		return
 	}
-	for _, aud := range sortedKeys(p.Member) {
-		s.setMember(id, p, aud, false, now, why)
+	for _, aud := range s.memberIDs(p) {
+		s.setMember(id, p, s.slotOf(aud), false, now, why)
 	}
 	delete(s.states, id)
+	s.removed()
 	s.dirty[id] = true
+}
+
+// forget drops an erased profile's state and its changes not saved yet,
+// recording no exit: the person is gone, and their entries and exits are
+// deleted from the store with the rest of them. Timers find no state and
+// lapse.
+func (s *Segments) forget(id uint64) {
+	if p := s.states[id]; p != nil {
+		for _, aud := range s.memberIDs(p) {
+			delete(s.members[aud], id)
+		}
+		delete(s.states, id)
+		s.removed()
+	}
+	s.dirty[id] = true
+	s.pending.dropProfile(id)
+	for from, to := range s.redirects {
+		if from == id || to == id {
+			delete(s.redirects, from)
+		}
+	}
 }
 
 // merge moves absorbed profiles' state into their survivors; the absorbed
@@ -101,10 +137,11 @@ func (s *Segments) merge(c *engine.ProfileChange, now time.Time) map[uint64]bool
 		sv := s.state(m.Survivor)
 		sv.mergeFrom(a)
 		why := cause{Kind: "merge", Seq: c.Seq, Into: profileRef(m.Survivor)}
-		for _, aud := range sortedKeys(a.Member) {
-			s.setMember(m.Absorbed, a, aud, false, now, why)
+		for _, aud := range s.memberIDs(a) {
+			s.setMember(m.Absorbed, a, s.slotOf(aud), false, now, why)
 		}
 		delete(s.states, m.Absorbed)
+		s.removed()
 		s.dirty[m.Absorbed], s.dirty[m.Survivor] = true, true
 	}
 	return survivors
@@ -115,30 +152,43 @@ func profileRef(id uint64) string { return identity.ProfileID(id).String() }
 // refreshTraits copies the tracked traits from the profile and returns
 // those that changed.
 func (s *Segments) refreshTraits(id uint64, p *pstate, pr *profile.Profile) map[string]bool {
-	changed := map[string]bool{}
-	seen := map[string]bool{}
-	for _, t := range pr.Traits() {
+	var changed map[string]bool
+	mark := func(name string) {
+		if changed == nil {
+			changed = map[string]bool{}
+		}
+		changed[name] = true
+	}
+	// Both lists are short: the profile's traits sorted by name, the
+	// state's the tracked ones it has.
+	prs := pr.Traits()
+	kept := p.traits[:0]
+	for _, t := range p.traits {
+		_, tracked := s.meta.Traits[t.name]
+		if _, ok := slices.BinarySearchFunc(prs, t.name, func(a profile.Trait, name string) int { return strings.Compare(a.Name, name) }); ok && tracked {
+			kept = append(kept, t)
+		} else {
+			mark(t.name)
+		}
+	}
+	clear(p.traits[len(kept):])
+	p.traits = kept
+	for _, t := range prs {
 		if _, ok := s.meta.Traits[t.Name]; !ok {
 			continue
 		}
-		seen[t.Name] = true
-		if old := p.Traits[t.Name]; old != nil && old.Raw == string(t.Value) {
+		if old := p.trait(t.Name); old != nil {
+			if old.raw != string(t.Value) {
+				*old = newTrait(old.name, string(t.Value))
+				mark(t.Name)
+			}
 			continue
 		}
-		if p.Traits == nil {
-			p.Traits = map[string]*tval{}
-		}
-		p.Traits[t.Name] = &tval{Raw: string(t.Value)}
-		changed[t.Name] = true
-	}
-	for name := range p.Traits {
-		if !seen[name] {
-			delete(p.Traits, name)
-			changed[name] = true
-		}
+		p.traits = append(p.traits, newTrait(s.intern(t.Name), string(t.Value)))
+		mark(t.Name)
 	}
 	if len(changed) > 0 {
-		s.dirty[id] = true
+		s.touch(id, p)
 	}
 	return changed
 }
@@ -163,8 +213,7 @@ func decodeEvent(ev *mosaic.Event) observed {
 	msg := ev.Message
 	o := observed{at: ev.ReceivedAt, traits: ev.Type == mosaic.TypeIdentify || bytes.Contains(msg, traitsKey)}
 	if raw, ok := audience.RawProperty(msg, "timestamp"); ok {
-		var ts string
-		if json.Unmarshal(raw, &ts) == nil {
+		if ts, ok := unquote(raw); ok {
 			if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
 				o.at = t
 			}
@@ -172,7 +221,7 @@ func decodeEvent(ev *mosaic.Event) observed {
 	}
 	if ev.Type == mosaic.TypeTrack {
 		if raw, ok := audience.RawProperty(msg, "event"); ok {
-			_ = json.Unmarshal(raw, &o.name)
+			o.name, _ = unquote(raw)
 		}
 		if raw, ok := audience.RawProperty(msg, "properties"); ok && len(raw) > 0 && raw[0] == '{' {
 			o.props = raw
@@ -182,6 +231,16 @@ func decodeEvent(ev *mosaic.Event) observed {
 		o.consent = consentOf(msg)
 	}
 	return o
+}
+
+// unquote returns the JSON string raw holds; false if it holds another
+// type. Most strings have no escapes and are cut out without a decoder.
+func unquote(raw []byte) (string, bool) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : len(raw)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(raw, &s) == nil
 }
 
 // consentOf reads Segment's consent convention: the purposes granted in

@@ -12,13 +12,19 @@ import (
 )
 
 // propConditions mix the kinds whose real-time upkeep differs: windows,
-// sums over properties, traits, consent, negation and references.
+// sums over properties, traits, consent, negation, references and
+// computed traits.
 var propConditions = []string{
 	`count(event "Order Completed" within 2d) >= 2`,
 	`sum(revenue of event "Order Completed" within 3d) > 50 or trait plan = "pro"`,
 	`consent marketing and not count(event "Product Viewed" where category = "shoes" within 1d) >= 1`,
 	`in audience p0 or computed views_2d >= 2`,
 	`not consent marketing`,
+	// Several audiences reading one computed trait: an event reaching them
+	// works it out once for all (subject.computed), timers at other moments
+	// again.
+	`computed views_2d >= 1 and not computed views_2d >= 3`,
+	`computed views_2d >= 1 and count(event "Product Viewed" where category = "hats" within 1d) >= 1`,
 }
 
 // TestRealTimeBackfillPreviewAgree: for random events (out of order by

@@ -145,7 +145,8 @@ func (s *Segments) Members(ref string, after uint64, limit int) ([]Member, int, 
 	}
 	out := make([]Member, len(ids))
 	for i, id := range ids {
-		out[i] = Member{ProfileID: id, Since: s.states[id].Member[a.ID]}
+		since, _ := s.states[id].member.get(a.slot)
+		out[i] = Member{ProfileID: id, Since: since}
 	}
 	return out, len(set), nil
 }
@@ -166,9 +167,10 @@ func (s *Segments) ProfileAudiences(id uint64) []Membership {
 	if p == nil {
 		return out
 	}
-	for aud, since := range p.Member {
+	for _, e := range p.member {
+		aud := s.slotID(e.slot)
 		if a := s.audiences[aud]; a != nil {
-			out = append(out, Membership{AudienceID: aud, Key: a.Key, Since: since})
+			out = append(out, Membership{AudienceID: aud, Key: a.Key, Since: e.time()})
 		}
 	}
 	slices.SortFunc(out, func(a, b Membership) int { return compareStrings(a.Key, b.Key) })
@@ -230,12 +232,12 @@ func (s *Segments) Explain(ref string, id uint64) (*Explanation, error) {
 	if p == nil {
 		p = &pstate{}
 	}
-	res := audience.Explain(a.cond, subject{s: s, p: p, id: id, now: now}, now)
+	res := audience.Explain(a.cond, &subject{s: s, p: p, id: id, now: now}, now)
 	x := &Explanation{At: now, Explanation: res.Explain}
-	if since, ok := p.Member[a.ID]; ok {
+	if since, ok := p.member.get(a.slot); ok {
 		x.Member, x.Since = true, &since
 	}
-	if next, ok := p.Next[a.ID]; ok {
+	if next, ok := p.next.get(a.slot); ok {
 		x.NextChange = &next
 	}
 	return x, nil
@@ -302,24 +304,21 @@ func (s *Segments) preview(la *live, sample int) *Preview {
 	out := &Preview{Sample: []uint64{}}
 	empty := &pstate{}
 	emptyMatches := audience.Evaluate(la.a.cond, &subject{s: s, p: empty, now: now}, now).Value
-	ids2, states := make([]uint64, 0, len(s.states)), make([]*pstate, 0, len(s.states))
-	for id, p := range s.states {
-		ids2, states = append(ids2, id), append(states, p)
-	}
-	seen := len(states)
+	all := s.byID()
+	seen := len(all)
 	type part struct {
 		count  int
 		sample []uint64
 	}
 	parts := make([]part, runtime.GOMAXPROCS(0))
-	parallel(len(states), func(w, lo, hi int) {
+	parallel(len(all), func(w, lo, hi int) {
 		pt, x := &parts[w], &subject{s: s, now: now}
 		for i := lo; i < hi; i++ {
-			x.p, x.id = states[i], ids2[i]
+			x.p, x.id = all[i].p, all[i].id
 			if audience.Evaluate(la.a.cond, x, now).Value {
 				pt.count++
 				if len(pt.sample) < sample {
-					pt.sample = append(pt.sample, ids2[i])
+					pt.sample = append(pt.sample, all[i].id)
 				}
 			}
 		}
@@ -334,17 +333,27 @@ func (s *Segments) preview(la *live, sample int) *Preview {
 	if emptyMatches {
 		// Profiles with no state hold nothing conditions read: they all
 		// match as the empty state does.
-		for _, id := range ids {
-			if s.states[id] == nil {
+		// Both lists in ID order: walked together, with no lookups.
+		if !slices.IsSorted(ids) {
+			ids = slices.Sorted(slices.Values(ids))
+		}
+		stateless, j := 0, 0
+		for k, id := range ids {
+			for j < len(all) && all[j].id < id {
+				j++
+			}
+			if (j == len(all) || all[j].id != id) && (k == 0 || ids[k-1] != id) {
 				out.Count++
 				out.Evaluated++
-				if len(out.Sample) < sample {
+				if stateless < sample {
 					out.Sample = append(out.Sample, id)
+					stateless++
 				}
 			}
 		}
+		slices.Sort(out.Sample)
+		out.Sample = out.Sample[:min(len(out.Sample), sample)]
 	}
-	slices.Sort(out.Sample)
 	return out
 }
 

@@ -108,6 +108,16 @@ func runScenario(t *testing.T, sc *scenario, backfill bool) {
 			p, err := e.seg.Preview(context.Background(), raw, 10)
 			if err != nil || p.Count != len(want) {
 				t.Errorf("at %s: Preview(%s) = %+v, %v; want count %d", st.At, key, p, err, len(want))
+				continue
+			}
+			// The sample is the members with the lowest IDs.
+			var ids []uint64
+			for _, u := range want {
+				ids = append(ids, e.pid(u))
+			}
+			slices.Sort(ids)
+			if ids = ids[:min(len(ids), 10)]; !slices.Equal(p.Sample, ids) && !(len(ids) == 0 && len(p.Sample) == 0) {
+				t.Errorf("at %s: Preview(%s).Sample = %v, want %v", st.At, key, p.Sample, ids)
 			}
 		}
 	}

@@ -38,13 +38,23 @@ type Options struct {
 	// Now is the clock; tests pass a controllable one.
 	Now func() time.Time
 	// SaveEvery is how soon changes made by timers alone, while no event
-	// arrives, are saved (default 1s). Changes caused by events are saved
+	// arrives, are saved (default 100ms): a window exit is saved, and
+	// delivered, that long after its moment at most, and the timers that
+	// fire meanwhile share the save. Changes caused by events are saved
 	// with the profile stage's checkpoints.
 	SaveEvery time.Duration
 	// Predicted returns a profile's predicted traits (package predict),
 	// keyed without the "predicted." prefix; conditions read them as the
 	// traits "predicted.<name>". Nil: no predicted traits.
 	Predicted func(profileID uint64) map[string]any
+	// ChangesSaved, if set, is called after a save of the engine's own
+	// (timer-made changes) that held audience changes, so their delivery
+	// starts at once. Saves with the profile stage's checkpoints are told
+	// by that stage (engine.ProfileOptions.Saved).
+	ChangesSaved func()
+	// Consent, if set, is what the condition consent(...) reads (see
+	// ConsentSource); nil: the events' latest categoryPreferences.
+	Consent ConsentSource
 }
 
 // Segments is the segment engine. Create it with New, pass it to the
@@ -62,16 +72,25 @@ type Segments struct {
 	jobMu  sync.Mutex      // one backfill at a time
 	wake   chan struct{}
 
-	mu         sync.Mutex // guards everything below
-	seq        uint64     // last log position observed
-	skipUpTo   uint64     // what Load restored: changes up to here are saved
-	safe       uint64     // the last checkpoint's position: every change up to it observed
-	version    uint64     // of the last commit built
-	meta       metaState
-	states     map[uint64]*pstate
-	redirects  map[uint64]uint64 // absorbed → survivor, for backfills
+	mu       sync.Mutex // guards everything below
+	seq      uint64     // last log position observed
+	skipUpTo uint64     // what Load restored: changes up to here are saved
+	safe     uint64     // the last checkpoint's position: every change up to it observed
+	version  uint64     // of the last commit built
+	meta     metaState
+	states   map[uint64]*pstate
+	// made and removals count the states added to and removed from
+	// states; list is them in ID order (see list.go).
+	made, removals uint64
+	list           profileList
+	redirects      map[uint64]uint64 // absorbed → survivor, for backfills
+	// dirty and touched are the profiles whose states changed since the
+	// last commit: touched those changed in place (a flag on the state
+	// and a list: cheaper than a map on the paths every event and every
+	// backfill takes), dirty any other, removed ones among them.
 	dirty      map[uint64]bool
-	pending    []store.AudienceChange
+	touched    []uint64
+	pending    changeLog
 	timers     timerHeap
 	timersKept int // the heap's size after its last compaction
 
@@ -86,7 +105,28 @@ type Segments struct {
 	lastCause     cause // and its JSON, reused while it does not change
 	lastCauseJSON string
 	members       map[string]map[uint64]bool
-	jobs          map[string]*Job // the latest backfill of each definition
+	jobs          map[string]*Job   // the latest backfill of each definition
+	slots         map[string]int32  // audience ID → slot (see slots.go)
+	slotIDs       []string          // slot → audience ID; slot 0 is none
+	slotEnc       [][]byte          // slot → audience ID as states save it
+	rowBytes      int               // the last commit's average encoded state
+	names         map[string]string // see intern
+}
+
+// removed notes that states were removed from states (or replaced).
+func (s *Segments) removed() {
+	s.removals++
+	s.list.removed()
+}
+
+// intern returns the engine's one copy of a trait name, so that the
+// states of a million profiles share it. The caller holds s.mu.
+func (s *Segments) intern(name string) string {
+	if n, ok := s.names[name]; ok {
+		return n
+	}
+	s.names[name] = name
+	return name
 }
 
 // metaState is the part of the checkpoint that is not per profile.
@@ -113,7 +153,7 @@ func New(st Store, events EventSource, opts Options) *Segments {
 		opts.Now = time.Now
 	}
 	if opts.SaveEvery <= 0 {
-		opts.SaveEvery = time.Second
+		opts.SaveEvery = 100 * time.Millisecond
 	}
 	s := &Segments{st: st, events: events, opts: opts, loaded: make(chan struct{}), wake: make(chan struct{}, 1), runCtx: context.Background()}
 	s.reset()
@@ -123,10 +163,14 @@ func New(st Store, events EventSource, opts Options) *Segments {
 func (s *Segments) reset() {
 	s.meta = metaState{Ready: map[string]bool{}, Events: map[string]*tracking{}, Traits: map[string]bool{}}
 	s.states, s.redirects, s.dirty = map[uint64]*pstate{}, map[uint64]uint64{}, map[uint64]bool{}
+	s.touched = nil
+	s.removed()
 	s.computed, s.ctByKey = map[string]*ComputedTrait{}, map[string]*ComputedTrait{}
 	s.audiences, s.audByKey = map[string]*Audience{}, map[string]*Audience{}
 	s.members, s.jobs = map[string]map[uint64]bool{}, map[string]*Job{}
-	s.pending, s.timers = nil, nil
+	s.names = map[string]string{}
+	s.pending, s.timers = changeLog{}, nil
+	s.slots, s.slotIDs, s.slotEnc = map[string]int32{}, []string{""}, [][]byte{appendString(nil, "")}
 }
 
 // Attach gives the engine the profile stage to read traits from.
@@ -176,16 +220,17 @@ func (s *Segments) Load(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	err = s.st.LoadSegmentProfiles(ctx, func(id uint64, data []byte) error {
-		p, err := decodeState(data)
+		p, err := s.decodeState(data)
 		if err != nil {
 			return fmt.Errorf("segment: profile %d state: %w", id, err)
 		}
 		s.states[id] = p
-		for aud := range p.Member {
-			s.memberSet(aud)[id] = true
+		s.removed() // in bulk: the list is built when first needed
+		for _, e := range p.member {
+			s.memberSet(s.slotID(e.slot))[id] = true
 		}
-		for aud, at := range p.Next {
-			s.timers.push(timer{at: at, profile: id, audience: aud})
+		for _, e := range p.next {
+			s.timers.push(timer{sec: e.sec, nsec: e.nsec, slot: e.slot, profile: id})
 		}
 		return nil
 	})
@@ -278,36 +323,68 @@ func (s *Segments) commitLocked(seq uint64) (*store.SegmentCommit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("segment: encode checkpoint metadata: %w", err)
 	}
-	c := &store.SegmentCommit{Version: s.version, Seq: seq, Meta: meta, Changes: s.pending,
-		Profiles: make([]store.SegmentProfileRow, 0, len(s.dirty))}
+	n := len(s.dirty) + len(s.touched)
+	c := &store.SegmentCommit{Version: s.version, Seq: seq, Meta: meta, Changes: s.pending.take(),
+		Profiles: make([]store.SegmentProfileRow, 0, n)}
 	// The states are encoded one after another into one buffer, each row
 	// a capped slice of it: one allocation for most commits. When the
 	// buffer grows, rows already cut keep the old array, which nothing
-	// writes to again.
-	buf := make([]byte, 0, 256*len(s.dirty))
+	// writes to again. It is sized from the last commit's rows, so that it
+	// rarely grows: each growth copies everything encoded so far.
+	buf := make([]byte, 0, (s.rowBytes+s.rowBytes/8+16)*n)
 	for id := range s.dirty {
+		if p := s.states[id]; p != nil {
+			s.touch(id, p) // written once, below
+			continue
+		}
+		c.Profiles = append(c.Profiles, store.SegmentProfileRow{ID: id, Version: s.version})
+	}
+	for _, id := range s.touched {
+		p := s.states[id]
+		if p == nil || !p.touched {
+			// Removed since (its deletion is in dirty, written above),
+			// or listed twice: a state removed and made again.
+			continue
+		}
+		p.touched = false
 		row := store.SegmentProfileRow{ID: id, Version: s.version}
-		if p := s.states[id]; p != nil && !p.isEmpty() {
+		if !p.isEmpty() {
 			start := len(buf)
-			buf = appendState(buf, p)
+			buf = s.appendState(buf, p)
 			row.Data = buf[start:len(buf):len(buf)]
 		}
 		c.Profiles = append(c.Profiles, row)
 	}
-	s.pending = nil
+	if len(c.Profiles) > 0 {
+		s.rowBytes = len(buf) / len(c.Profiles)
+	}
 	if len(s.dirty) > 1<<16 {
 		s.dirty = map[uint64]bool{} // a cleared map keeps its size, and iterating it costs that
 	} else {
 		clear(s.dirty)
 	}
+	if cap(s.touched) > 1<<16 {
+		s.touched = nil // as for dirty: a backfill's list is not kept
+	} else {
+		s.touched = s.touched[:0]
+	}
 	return c, nil
+}
+
+// touch records that p, the state of profile id, changed. The caller
+// holds s.mu.
+func (s *Segments) touch(id uint64, p *pstate) {
+	if !p.touched {
+		p.touched = true
+		s.touched = append(s.touched, id)
+	}
 }
 
 // saveOwn saves what timers changed while no event came, retrying until it
 // succeeds or ctx ends.
 func (s *Segments) saveOwn(ctx context.Context) {
 	s.mu.Lock()
-	if len(s.pending) == 0 && len(s.dirty) == 0 {
+	if s.pending.len() == 0 && len(s.dirty) == 0 && len(s.touched) == 0 {
 		s.mu.Unlock()
 		return
 	}
@@ -322,6 +399,9 @@ func (s *Segments) saveOwn(ctx context.Context) {
 		err := s.st.SaveSegments(sctx, c)
 		cancel()
 		if err == nil {
+			if len(c.Changes) > 0 && s.opts.ChangesSaved != nil {
+				s.opts.ChangesSaved()
+			}
 			return
 		}
 		s.opts.Log.Error("segment checkpoint failed; retrying", "err", err)
@@ -330,7 +410,7 @@ func (s *Segments) saveOwn(ctx context.Context) {
 			// The changes are in the next checkpoint the profile stage
 			// takes at shutdown: give them back to it.
 			s.mu.Lock()
-			s.pending = append(c.Changes, s.pending...)
+			s.pending.prepend(c.Changes)
 			for _, p := range c.Profiles {
 				s.dirty[p.ID] = true
 			}

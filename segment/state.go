@@ -12,8 +12,11 @@ import (
 // conditions and computed traits read, so that evaluating one needs no
 // access to the profile stage.
 type pstate struct {
-	// Traits are the traits some audience reads, as the profile has them.
-	Traits map[string]*tval `json:"t,omitempty"`
+	// traits are the traits some audience reads, as the profile has
+	// them, in no particular order. A slice rather than a map: previews
+	// and backfills read one trait of a million profiles, and each map was
+	// several pointers to follow, each a cache miss.
+	traits []trait
 	// Events are the tracked events by name, oldest first by (At, Seq).
 	Events map[string][]item `json:"e,omitempty"`
 	// Consent is the latest categoryPreferences, from the event at
@@ -21,29 +24,44 @@ type pstate struct {
 	Consent    map[string]bool `json:"c,omitempty"`
 	ConsentAt  time.Time       `json:"ca,omitzero"`
 	ConsentSeq uint64          `json:"cs,omitempty"`
-	// Member holds the audiences the profile is in, by ID, with when it
+	// member holds the audiences the profile is in, by slot, with when it
 	// entered.
-	Member map[string]time.Time `json:"m,omitempty"`
-	// Next holds, by audience ID, when the audience must be evaluated
+	member slotTimes
+	// next holds, by audience slot, when the audience must be evaluated
 	// again for this profile: its timer.
-	Next map[string]time.Time `json:"n,omitempty"`
+	next slotTimes
+	// touched says the state is in Segments.touched: changed since the
+	// last commit.
+	touched bool
 }
 
-// tval is a trait value: the JSON the profile holds, decoded once.
-type tval struct {
-	Raw string `json:"r"`
-	v   *audience.Value
+// trait is one trait value: the JSON the profile holds, and its decoded
+// form, decoded when it is set (every audience reading it needs it).
+type trait struct {
+	// name is the engine's one copy of the name (see Segments.intern):
+	// comparing it with the name a condition reads then touches no other
+	// memory.
+	name string
+	raw  string
+	v    audience.Value
 }
 
-func (t *tval) value() audience.Value {
-	if t.v == nil {
-		v, err := audience.ParseValue([]byte(t.Raw))
-		if err != nil {
-			v = audience.Value{}
-		}
-		t.v = &v
+func newTrait(name, raw string) trait {
+	v, err := audience.ParseValue([]byte(raw))
+	if err != nil {
+		v = audience.Value{}
 	}
-	return *t.v
+	return trait{name: name, raw: raw, v: v}
+}
+
+// trait returns the profile's trait name, nil if it has none.
+func (p *pstate) trait(name string) *trait {
+	for i := range p.traits {
+		if p.traits[i].name == name {
+			return &p.traits[i]
+		}
+	}
+	return nil
 }
 
 // item is one tracked event.
@@ -115,5 +133,5 @@ func newerConsent(at time.Time, seq uint64, than time.Time, thanSeq uint64) bool
 
 // isEmpty reports whether the state holds nothing worth saving.
 func (p *pstate) isEmpty() bool {
-	return len(p.Traits) == 0 && len(p.Events) == 0 && p.Consent == nil && len(p.Member) == 0 && len(p.Next) == 0
+	return len(p.traits) == 0 && len(p.Events) == 0 && p.Consent == nil && len(p.member) == 0 && len(p.next) == 0
 }

@@ -7,10 +7,23 @@ import (
 // timer is a moment one audience must be evaluated again for one profile.
 // The heap may hold timers that were replaced since (the profile's Next
 // says which one counts); they are dropped when they come up.
+// It holds plain numbers (the moment as seconds and nanoseconds, the
+// audience's slot) so that the garbage collector does not scan the heap.
 type timer struct {
-	at       time.Time
-	profile  uint64
-	audience string
+	sec     int64
+	nsec    int32
+	slot    int32
+	profile uint64
+}
+
+func (t timer) at() time.Time { return time.Unix(t.sec, int64(t.nsec)).UTC() }
+
+func (t timer) before(u timer) bool { return t.sec < u.sec || t.sec == u.sec && t.nsec < u.nsec }
+
+// afterTime reports whether t is after the instant u.
+func (t timer) afterTime(u time.Time) bool {
+	sec := u.Unix()
+	return t.sec > sec || t.sec == sec && t.nsec > int32(u.Nanosecond())
 }
 
 // timerHeap is a min-heap of timers by moment. It is typed rather than
@@ -23,7 +36,7 @@ func (h *timerHeap) push(t timer) {
 	q := *h
 	for i := len(q) - 1; i > 0; {
 		parent := (i - 1) / 2
-		if !q[i].at.Before(q[parent].at) {
+		if !q[i].before(q[parent]) {
 			break
 		}
 		q[i], q[parent] = q[parent], q[i]
@@ -45,10 +58,10 @@ func (h *timerHeap) pop() timer {
 func (h timerHeap) down(i int) {
 	for {
 		small, l, r := i, 2*i+1, 2*i+2
-		if l < len(h) && h[l].at.Before(h[small].at) {
+		if l < len(h) && h[l].before(h[small]) {
 			small = l
 		}
-		if r < len(h) && h[r].at.Before(h[small].at) {
+		if r < len(h) && h[r].before(h[small]) {
 			small = r
 		}
 		if small == i {
@@ -61,7 +74,7 @@ func (h timerHeap) down(i int) {
 
 // due pops the earliest timer if it is at or before now.
 func (h *timerHeap) due(now time.Time) (timer, bool) {
-	if len(*h) == 0 || (*h)[0].at.After(now) {
+	if len(*h) == 0 || (*h)[0].afterTime(now) {
 		return timer{}, false
 	}
 	return h.pop(), true
@@ -72,27 +85,24 @@ func (h timerHeap) next() time.Time {
 	if len(h) == 0 {
 		return time.Time{}
 	}
-	return h[0].at
+	return h[0].at()
 }
 
 // setTimer makes at the profile's next evaluation of the audience; zero
 // removes it.
-func (s *Segments) setTimer(id uint64, p *pstate, aud string, at time.Time) {
-	old, had := p.Next[aud]
-	switch {
-	case at.IsZero() && !had:
-		return
-	case at.IsZero():
-		delete(p.Next, aud)
-	case had && old.Equal(at):
-		return
-	default:
-		if p.Next == nil {
-			p.Next = map[string]time.Time{}
-		}
-		p.Next[aud] = at
-		wasFirst := len(s.timers) == 0 || at.Before(s.timers.next())
-		s.timers.push(timer{at: at, profile: id, audience: aud})
+func (s *Segments) setTimer(id uint64, p *pstate, slot int32, at time.Time) {
+	if p.next.schedule(slot, at) {
+		s.recordTimer(id, p, slot, at)
+	}
+}
+
+// recordTimer records a change of the profile's timer that its state
+// already has: a new moment goes on the heap.
+func (s *Segments) recordTimer(id uint64, p *pstate, slot int32, at time.Time) {
+	if !at.IsZero() {
+		t := timer{sec: at.Unix(), nsec: int32(at.Nanosecond()), slot: slot, profile: id}
+		wasFirst := len(s.timers) == 0 || t.before(s.timers[0])
+		s.timers.push(t)
 		if len(s.timers) > 2*s.timersKept+4096 {
 			s.compactTimers()
 		}
@@ -100,7 +110,7 @@ func (s *Segments) setTimer(id uint64, p *pstate, aud string, at time.Time) {
 			s.poke()
 		}
 	}
-	s.dirty[id] = true
+	s.touch(id, p)
 }
 
 // poke wakes Run to look at the timers again.
@@ -127,17 +137,17 @@ func (s *Segments) Tick(now time.Time) int {
 		if p == nil {
 			continue
 		}
-		if at, ok := p.Next[t.audience]; !ok || !at.Equal(t.at) {
+		at := t.at()
+		if !p.next.equal(t.slot, at) {
 			continue // replaced by a later evaluation
 		}
-		la := s.liveAudience(t.audience)
+		p.next.del(t.slot)
+		s.touch(t.profile, p)
+		la := s.liveAudience(s.slotID(t.slot))
 		if la == nil {
-			delete(p.Next, t.audience)
 			continue
 		}
-		delete(p.Next, t.audience)
-		s.dirty[t.profile] = true
-		flips += s.reevaluate(t.profile, p, change{one: la}, t.at, cause{Kind: "time"})
+		flips += s.reevaluate(t.profile, p, change{one: la}, at, cause{Kind: "time"})
 	}
 }
 
@@ -149,7 +159,7 @@ func (s *Segments) compactTimers() {
 	kept := s.timers[:0]
 	for _, t := range s.timers {
 		if p := s.states[t.profile]; p != nil {
-			if at, ok := p.Next[t.audience]; ok && at.Equal(t.at) {
+			if i, ok := p.next.find(t.slot); ok && p.next[i].sec == t.sec && p.next[i].nsec == t.nsec {
 				kept = append(kept, t)
 			}
 		}
