@@ -64,7 +64,9 @@ type AudienceOptions struct {
 	Now func() time.Time
 	// Poll is how often the change list is read when idle (default 50ms):
 	// a query on its primary key, cheap, and it bounds the delay between
-	// a membership change being saved and its messages being queued.
+	// a membership change being saved and its messages being queued when
+	// no one calls Notify. Once whatever saves audience changes calls
+	// Notify after each commit, Poll is only a safety net and can be long.
 	Poll time.Duration
 	// GapWait is how long a missing change ID is waited for before it is
 	// skipped (default 2s). Two checkpoints of the segment engine can
@@ -96,8 +98,40 @@ type AudienceDelivery struct {
 	dests atomic.Pointer[[]*Destination]
 	stale atomic.Bool
 
+	wake    chan struct{} // Notify: changes were saved
 	mu      sync.Mutex
 	missing map[int64]time.Time // change IDs not seen yet, with when the gap was seen
+}
+
+// Notify tells audience delivery that audience changes were saved, so it
+// reads them now rather than at its next poll. The segment engine's saver
+// calls it after each commit (through Service.AudienceChangesSaved where
+// only the Service is at hand). It never blocks; calls while a read is
+// pending coalesce into one.
+func (a *AudienceDelivery) Notify() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// AudienceChangesSaved tells the service's audience delivery, if any, that
+// audience changes were saved (see AudienceDelivery.Notify).
+func (s *Service) AudienceChangesSaved() {
+	if a := s.audiences(); a != nil {
+		a.Notify()
+	}
+}
+
+// idle waits for a notification or the poll interval.
+func (a *AudienceDelivery) idle(ctx context.Context) {
+	t := time.NewTimer(a.opts.Poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-a.wake:
+	}
 }
 
 // NewAudienceDelivery returns audience delivery for svc's destinations and
@@ -122,7 +156,7 @@ func NewAudienceDelivery(st AudienceStore, dir Directory, svc *Service, opts Aud
 	if opts.ConsentWait <= 0 {
 		opts.ConsentWait = 10 * time.Second
 	}
-	a := &AudienceDelivery{st: st, dir: dir, svc: svc, opts: opts, missing: map[int64]time.Time{}}
+	a := &AudienceDelivery{st: st, dir: dir, svc: svc, opts: opts, missing: map[int64]time.Time{}, wake: make(chan struct{}, 1)}
 	a.stale.Store(true)
 	svc.OnChange(func() { a.stale.Store(true) })
 	svc.mu.Lock()
@@ -147,7 +181,7 @@ func (a *AudienceDelivery) Run(ctx context.Context) error {
 			continue
 		}
 		if next == cursor {
-			sleepCtx(ctx, a.opts.Poll)
+			a.idle(ctx)
 		}
 		cursor = next
 	}

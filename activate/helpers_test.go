@@ -94,6 +94,7 @@ type receiver struct {
 	attempts map[string]int
 	got      []received // successful deliveries, in arrival order
 	badSigs  int
+	down     bool // answer 503 to everything, as a receiver that is down
 }
 
 type received struct {
@@ -126,6 +127,9 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	rep := reply{code: 200}
 	if s := r.script[id]; n < len(s) {
 		rep = s[n]
+	}
+	if r.down {
+		rep = reply{code: 503}
 	}
 	if rep.code == 200 {
 		r.got = append(r.got, received{id: id, body: body})

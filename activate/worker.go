@@ -2,6 +2,7 @@ package activate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -22,6 +23,26 @@ type worker struct {
 	stop   context.CancelFunc
 	done   chan struct{}
 	pace   *pacer // nil without a rate limit
+	down   outage
+	// draining is set when a destination comes back after an outage and
+	// cleared once a round finds less than a full claim: the backlog is
+	// sent at most Options.DrainRate messages a second, leaving CPU to
+	// ingestion.
+	draining bool
+	drain    *pacer
+	rec      *recording // the previous round's outcomes being written; nil if none
+}
+
+// outage is a worker's view of a destination that stopped answering: a
+// whole round failed. While it lasts the worker sends one message at a
+// time (a probe) instead of walking the backlog, spaced by a backoff that
+// is capped low (Options.ProbeCap) so that a destination coming back after
+// hours is found within seconds; the first probe that gets through
+// releases every held profile at once.
+type outage struct {
+	fails int       // consecutive failed rounds and probes; 0: not down
+	since time.Time // when the first round failed
+	next  time.Time // when the next probe may go, on the service's clock
 }
 
 // pacer spaces requests evenly to keep a destination's rate limit: the
@@ -40,8 +61,8 @@ func newPacer(perSecond int) *pacer {
 	return &pacer{every: time.Second / time.Duration(perSecond)}
 }
 
-// wait blocks until the next request may go.
-func (p *pacer) wait(ctx context.Context) error {
+// wait blocks until the next request, carrying n units, may go.
+func (p *pacer) wait(ctx context.Context, n int) error {
 	if p == nil {
 		return nil
 	}
@@ -51,7 +72,7 @@ func (p *pacer) wait(ctx context.Context) error {
 		p.next = now
 	}
 	at := p.next
-	p.next = p.next.Add(p.every)
+	p.next = p.next.Add(p.every * time.Duration(n))
 	p.mu.Unlock()
 	if d := time.Until(at); d > 0 {
 		t := time.NewTimer(d)
@@ -68,6 +89,7 @@ func (p *pacer) wait(ctx context.Context) error {
 func (w *worker) run(ctx context.Context) {
 	defer close(w.done)
 	defer w.sender.Close()
+	defer func() { _ = w.settle() }() // unrecorded messages are sent again after a restart
 	for ctx.Err() == nil {
 		wait, err := w.round(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -105,22 +127,34 @@ func (w *worker) flushing() {
 // returns how long to wait before the next round.
 func (w *worker) round(ctx context.Context) (time.Duration, error) {
 	o := w.svc.opts
+	if w.down.fails > 0 {
+		return w.probe(ctx)
+	}
 	batch, wait := w.dest.Settings.Int("batch_size"), w.dest.Settings.Duration("batch_wait")
-	rows, err := w.svc.st.ClaimDue(ctx, w.dest.ID, o.Now(), max(o.ClaimLimit, batch))
+	limit := max(o.ClaimLimit, batch)
+	claimed, err := w.svc.st.ClaimDue(ctx, w.dest.ID, o.Now(), limit+w.rec.inFlight())
 	if err != nil {
 		return 0, err
 	}
+	rows := w.rec.fresh(claimed)
 	if len(rows) == 0 {
-		return o.Poll, nil
+		if len(claimed) > 0 {
+			return 0, w.settle() // all being recorded: claim again after
+		}
+		w.draining = false
+		return o.Poll, w.settle()
+	}
+	if len(rows) < limit {
+		w.draining = false // caught up: this round takes the rest
 	}
 	if len(rows) < batch && wait > 0 && !w.takeFlush() {
 		if due := rows[0].CreatedAt.Add(wait).Sub(o.Now()); due > 0 {
-			return min(due, o.Poll), nil
+			return min(due, o.Poll), w.settle()
 		}
 	}
 	updates, ok, failed, err := w.gate(ctx, rows)
 	if err != nil {
-		return 0, err
+		return 0, errors.Join(err, w.settle())
 	}
 	var gone *SendError
 	if batch > 1 {
@@ -128,18 +162,112 @@ func (w *worker) round(ctx context.Context) (time.Duration, error) {
 	} else {
 		gone = w.sendLanes(ctx, ok, &updates, &failed)
 	}
+	if err := w.settle(); err != nil {
+		return 0, err // this round's messages stay pending: sent again
+	}
+	allFailed := failed > 0 && failed == len(updates)
+	if gone == nil && !allFailed && batch == 1 {
+		// Record in the background while the next round claims and
+		// sends: one message per request, the two overlap for a fifth
+		// more throughput. Batches gain less than the next claim's
+		// rows left out cost, so they record in line.
+		w.record(ctx, updates)
+		return 0, nil
+	}
 	if err := w.finish(ctx, updates); err != nil {
 		return 0, err
 	}
 	if gone != nil {
 		return 0, w.svc.disable(ctx, w.dest.ID, gone)
 	}
-	if failed > 0 && failed == len(updates) {
-		// Nothing got through: the receiver is likely down. Pause before
-		// trying the next profiles rather than walk the whole backlog.
-		return jitter(o.RetryBase), nil
+	if allFailed {
+		// Nothing got through: the receiver is likely down. Probe it
+		// rather than walk the whole backlog.
+		w.down = outage{since: o.Now()}
+		w.failedProbe(0)
+		o.Log.Warn("destination is not answering; probing it with one message at a time", "destination", w.dest.ID,
+			"failed", failed)
+		return w.untilProbe(), nil
 	}
 	return 0, nil
+}
+
+// probe sends one message to a destination that is down: the first due,
+// else the one whose profile's hold ends first, so that a message the
+// receiver rejects for itself does not stand for the destination probe
+// after probe. If it gets through, every held profile is released.
+func (w *worker) probe(ctx context.Context) (time.Duration, error) {
+	o, st := w.svc.opts, w.svc.st
+	if err := w.settle(); err != nil {
+		return 0, err
+	}
+	if d := w.untilProbe(); d > 0 {
+		w.takeFlush() // a flush cannot hurry a destination that is down
+		return d, nil // woken by new messages; they wait for the probe
+	}
+	rows, err := st.ClaimDue(ctx, w.dest.ID, o.Now(), 1)
+	if err == nil && len(rows) == 0 {
+		var next time.Time
+		if next, err = st.NextHold(ctx, w.dest.ID); err == nil && !next.IsZero() {
+			rows, err = st.ClaimDue(ctx, w.dest.ID, next, 1)
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(rows) == 0 {
+		w.down = outage{} // nothing left to send: nothing to learn
+		return o.Poll, nil
+	}
+	updates, ok, _, err := w.gate(ctx, rows)
+	if err != nil || len(ok) == 0 {
+		return 0, errors.Join(err, w.finish(ctx, updates)) // blocked by consent: probe with the next one
+	}
+	sendErr := w.send(ctx, ok)
+	if err := w.finish(ctx, append(updates, w.outcome(ok[0], sendErr))); err != nil {
+		return 0, err
+	}
+	if sendErr != nil {
+		se := asSendError(sendErr)
+		if se.Gone {
+			return 0, w.svc.disable(ctx, w.dest.ID, se)
+		}
+		w.failedProbe(se.RetryAfter)
+		return w.untilProbe(), nil
+	}
+	n, err := st.ReleaseHolds(ctx, w.dest.ID)
+	if err != nil {
+		return 0, err // still down for the worker: the next probe releases them
+	}
+	o.Log.Info("destination answers again; sending its backlog", "destination", w.dest.ID,
+		"down_for", o.Now().Sub(w.down.since).Round(time.Second), "probes", w.down.fails, "released", n)
+	w.down, w.draining = outage{}, true
+	w.drain = newPacer(o.DrainRate)
+	return 0, nil
+}
+
+// failedProbe counts a failed round or probe and schedules the next probe:
+// RetryBase doubling up to ProbeCap, with jitter, or later if the receiver
+// asked (Retry-After).
+func (w *worker) failedProbe(retryAfter time.Duration) {
+	o := w.svc.opts
+	d := o.RetryBase
+	for i := 0; i < w.down.fails && d < o.ProbeCap; i++ {
+		d *= 2
+	}
+	w.down.fails++
+	w.down.next = o.Now().Add(max(jitter(min(d, o.ProbeCap)), retryAfter))
+}
+
+// untilProbe is how long until the next probe may go.
+func (w *worker) untilProbe() time.Duration {
+	d := w.down.next.Sub(w.svc.opts.Now())
+	if d <= 0 {
+		return 0
+	}
+	// Sleep in steps of at most Poll: the clock may be a test's, which
+	// moves without the timer knowing.
+	return min(d, w.svc.opts.Poll)
 }
 
 func (w *worker) takeFlush() bool {
@@ -255,8 +383,13 @@ func (w *worker) send(ctx context.Context, rows []store.Delivery) error {
 	for i, r := range rows {
 		msgs[i] = Message{ID: r.ID, Type: r.Type, ProfileKey: r.ProfileKey, Payload: r.Payload, Time: r.CreatedAt}
 	}
-	if err := w.pace.wait(ctx); err != nil {
+	if err := w.pace.wait(ctx, 1); err != nil {
 		return err
+	}
+	if w.draining {
+		if err := w.drain.wait(ctx, len(rows)); err != nil {
+			return err
+		}
 	}
 	sctx, cancel := context.WithTimeout(ctx, w.dest.Settings.Duration("timeout"))
 	defer cancel()
