@@ -69,10 +69,15 @@ type Options struct {
 	Predictions Predictions
 	// Consent serves the consent routes; nil answers them 503.
 	Consent Consent
+	// Purposes keeps the purposes in the store and changes them at
+	// runtime; nil: the purposes of Consent, which cannot change.
+	Purposes PurposeCatalog
 	// Requests serves data subject requests; nil answers them 503.
 	Requests Requests
 	// Tokens keeps role tokens; nil accepts only the admin token.
 	Tokens Tokens
+	// Users keeps users and their login sessions; nil: no logins.
+	Users Users
 	// PIITraits names the traits masked for roles without access to
 	// personal data; nil means DefaultPIITraits.
 	PIITraits []string
@@ -124,9 +129,12 @@ func (s *Server) routes() {
 	s.schemaRoutes()
 	s.predictionRoutes()
 	s.consentRoutes()
+	s.purposeRoutes()
 	s.auditRoutes()
 	s.tokenRoutes()
 	s.requestRoutes()
+	s.userRoutes()
+	s.meRoutes()
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, mosaic.Errorf(mosaic.ENOTFOUND, "No admin API route %s %s. See docs/api.md for the routes.", r.Method, r.URL.Path))
 	})
@@ -136,6 +144,10 @@ func (s *Server) routes() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && r.URL.Path == "/api/v1/openapi.json" {
 		serveOpenAPI(w, r) // documentation, public like the docs it generates
+		return
+	}
+	if r.Method == http.MethodPost && r.URL.Path == "/api/v1/login" {
+		s.serveAudited(w, r, nil, http.HandlerFunc(s.login)) // the one route without a token
 		return
 	}
 	p, err := s.authenticate(r)
@@ -179,10 +191,13 @@ func (s *Server) failWith(err error) http.Handler {
 func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	err := s.checkAdminToken(r)
 	if err == nil {
-		return &Principal{Name: "admin", Role: RoleAdmin}, nil
+		return &Principal{Name: "admin", Role: RoleAdmin, kind: "admin"}, nil
 	}
 	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if p, ok := s.roleToken(r.Context(), strings.TrimSpace(token)); ok {
+		return p, nil
+	}
+	if p, ok := s.sessionToken(r.Context(), strings.TrimSpace(token)); ok {
 		return p, nil
 	}
 	return nil, err

@@ -27,6 +27,8 @@ type Segments interface {
 	UpdateAudience(ctx context.Context, id string, sp *segment.AudienceSpec) (*segment.Audience, error)
 	DeleteAudience(ctx context.Context, id string) error
 	Audiences() []segment.AudienceView
+	// AwaitLoaded waits until Audiences lists every stored audience.
+	AwaitLoaded(ctx context.Context) error
 	Audience(ref string) (segment.AudienceView, error)
 	Members(ref string, after uint64, limit int) ([]segment.Member, int, error)
 	ProfileAudiences(id uint64) []segment.Membership
@@ -35,6 +37,7 @@ type Segments interface {
 	Preview(ctx context.Context, raw []byte, sample int) (*segment.Preview, error)
 	History(ctx context.Context, ref string, bucket time.Duration, since time.Time) ([]segment.HistoryPoint, int, error)
 	Changes(ctx context.Context, audienceRef string, after int64, limit int) ([]store.AudienceChange, error)
+	ProfileChanges(ctx context.Context, profileID uint64, before time.Time, beforeID int64, limit int) ([]segment.TimelineChange, error)
 }
 
 // profileFinder resolves a profile reference (ID or identifier).
@@ -143,6 +146,9 @@ func (s *Server) createAudience(w http.ResponseWriter, r *http.Request) {
 		if err := decodeJSON(r, &sp); err != nil {
 			return nil, err
 		}
+		if err := s.checkConditionPurposes(r.Context(), sp.Condition); err != nil {
+			return nil, err
+		}
 		a, err := sg.CreateAudience(r.Context(), &sp)
 		if err != nil {
 			return nil, err
@@ -156,6 +162,9 @@ func (s *Server) updateAudience(w http.ResponseWriter, r *http.Request) {
 	s.segmentCall(w, r, http.StatusOK, func(sg Segments) (any, error) {
 		var sp segment.AudienceSpec
 		if err := decodeJSON(r, &sp); err != nil {
+			return nil, err
+		}
+		if err := s.checkConditionPurposes(r.Context(), sp.Condition); err != nil {
 			return nil, err
 		}
 		cur, err := sg.Audience(r.PathValue("id"))
@@ -327,6 +336,9 @@ func (s *Server) previewAudience(w http.ResponseWriter, r *http.Request) {
 	s.segmentCall(w, r, http.StatusOK, func(sg Segments) (any, error) {
 		var req previewRequest
 		if err := decodeJSON(r, &req); err != nil {
+			return nil, err
+		}
+		if err := s.checkConditionPurposes(r.Context(), req.Condition); err != nil {
 			return nil, err
 		}
 		if req.Sample == 0 {

@@ -20,7 +20,6 @@ type Consent interface {
 func (s *Server) consentRoutes() {
 	s.mux.HandleFunc("GET /api/v1/profiles/{ref}/consent", s.getConsent)
 	s.mux.HandleFunc("PUT /api/v1/profiles/{ref}/consent", s.putConsent)
-	s.mux.HandleFunc("GET /api/v1/privacy/purposes", s.listPurposes)
 }
 
 func (s *Server) consent() (Consent, error) {
@@ -65,21 +64,16 @@ func (s *Server) putConsent(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	if err := s.refreshPurposes(r.Context()); err != nil { // checked against the current list
+		s.error(w, r, err)
+		return
+	}
 	v, err := c.Set(r.Context(), r.PathValue("ref"), req, actorOf(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	respond.JSON(w, http.StatusOK, v)
-}
-
-func (s *Server) listPurposes(w http.ResponseWriter, r *http.Request) {
-	c, err := s.consent()
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	respond.JSON(w, http.StatusOK, map[string]any{"purposes": c.Config().Purposes().List()})
 }
 
 // actorOf names who makes a request, for records that must say it.

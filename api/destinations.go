@@ -76,6 +76,9 @@ func (s *Server) createDestination(w http.ResponseWriter, r *http.Request) {
 		if err := decodeJSON(r, &in); err != nil {
 			return nil, err
 		}
+		if err := s.checkPurposes(r.Context(), "destination", in.Purposes); err != nil {
+			return nil, err
+		}
 		return d.Create(r.Context(), in)
 	})
 }
@@ -97,6 +100,9 @@ func (s *Server) updateDestination(w http.ResponseWriter, r *http.Request) {
 	s.withDestinations(w, r, http.StatusOK, func(d Destinations) (any, error) {
 		var in activate.Input
 		if err := decodeJSON(r, &in); err != nil {
+			return nil, err
+		}
+		if err := s.checkPurposes(r.Context(), "destination", in.Purposes); err != nil {
 			return nil, err
 		}
 		return d.Update(r.Context(), r.PathValue("id"), in)

@@ -7,6 +7,11 @@ type Principal struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
 	PII  bool   `json:"pii"` // a marketer or viewer token granted personal data
+
+	session, userID string // set for a user's session token
+	// kind is "admin" for the admin token of the configuration, "token"
+	// for a role token, "user" for a session.
+	kind string
 }
 
 type principalKey struct{}

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -107,6 +106,9 @@ type timelineEvent struct {
 	Name     string          `json:"name,omitempty"`
 	SourceID string          `json:"source_id"`
 	Message  json.RawMessage `json:"message,omitempty"`
+	// Audience is set on the entries and exits of audiences (see
+	// timeline_audiences.go).
+	Audience *timelineAudience `json:"audience,omitempty"`
 }
 
 // profileEvents serves a profile's timeline, newest first. The cursor
@@ -122,12 +124,18 @@ func (s *Server) profileEvents(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	before, beforeSeq, err := parseCursor(r.URL.Query().Get("before"))
+	cur, err := parseTimelineCursor(r.URL.Query().Get("before"))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
+	before, beforeSeq := cur.eventsBefore()
 	rows, err := ps.Timeline(r.Context(), r.PathValue("ref"), before, beforeSeq, int(limit))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	changes, err := s.profileChanges(r.Context(), r.PathValue("ref"), cur, int(limit))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -142,11 +150,7 @@ func (s *Server) profileEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, te)
 	}
-	next := ""
-	if len(rows) == int(limit) {
-		last := rows[len(rows)-1]
-		next = fmt.Sprintf("%d-%d", last.Time.UnixNano(), last.Seq)
-	}
+	out, next := mergeTimeline(rows, out, changes, int(limit))
 	respond.JSON(w, http.StatusOK, map[string]any{"events": out, "next_before": next})
 }
 

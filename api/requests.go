@@ -20,6 +20,7 @@ type Requests interface {
 	Get(ctx context.Context, id string) (*store.PrivacyRequest, error)
 	List(ctx context.Context) ([]*store.PrivacyRequest, error)
 	Export(ctx context.Context, id, format string) (string, error)
+	Extend(ctx context.Context, id string, in privacy.ExtendInput) (*store.PrivacyRequest, error)
 	SetRetention(ctx context.Context, sourceID string, days int) error
 	Inventory(ctx context.Context, sources []*mosaic.Source, purposes []privacy.Purpose) (*privacy.Inventory, error)
 }
@@ -29,6 +30,7 @@ func (s *Server) requestRoutes() {
 	s.mux.HandleFunc("GET /api/v1/privacy/requests", s.listRequests)
 	s.mux.HandleFunc("GET /api/v1/privacy/requests/{id}", s.getRequest)
 	s.mux.HandleFunc("GET /api/v1/privacy/requests/{id}/export", s.exportRequest)
+	s.mux.HandleFunc("POST /api/v1/privacy/requests/{id}/extend", s.extendRequest)
 	s.mux.HandleFunc("PUT /api/v1/sources/{id}/retention", s.putRetention)
 	s.mux.HandleFunc("GET /api/v1/privacy/inventory", s.inventory)
 }
@@ -199,4 +201,25 @@ func (s *Server) exportRequest(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filepath.Base(path)+`"`)
 	http.ServeFile(w, r, path)
+}
+
+// extendRequest moves a request's deadline once (GDPR: by up to two
+// months; CCPA: by 45 days), with the reason the person is told.
+func (s *Server) extendRequest(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.requests()
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var in privacy.ExtendInput
+	if err := decodeJSON(r, &in); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	req, err := rs.Extend(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	respond.JSON(w, http.StatusOK, s.requestView(req))
 }

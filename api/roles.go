@@ -55,8 +55,11 @@ var (
 // a new area is closed until it is added here.
 var matrix = []rule{
 	{"/api/v1/tokens", false, adminRole}, {"/api/v1/tokens", true, adminRole},
+	{"/api/v1/users", false, adminRole}, {"/api/v1/users", true, adminRole},
+	{"/api/v1/logout", true, anyRole},                             // ends the caller's own session
+	{"/api/v1/me", false, anyRole}, {"/api/v1/me", true, anyRole}, // the caller's own account
 	{"/api/v1/audit", false, privacyRole},
-	{"/api/v1/privacy/purposes", false, anyRole},
+	{"/api/v1/privacy/purposes", false, anyRole}, {"/api/v1/privacy/purposes", true, privacyRole},
 	{"/api/v1/privacy", false, privacyRole}, {"/api/v1/privacy", true, privacyRole},
 	{"/api/v1/profiles/{ref}/consent", false, anyRole}, {"/api/v1/profiles/{ref}/consent", true, privacyRole},
 	{"/api/v1/profiles/{ref}/events", false, privacyRole}, // raw messages: personal data unmasked
@@ -125,7 +128,7 @@ func (s *Server) roleToken(ctx context.Context, bearer string) (*Principal, bool
 	if subtle.ConstantTimeCompare(sum[:], t.SecretHash) != 1 {
 		return nil, false
 	}
-	return &Principal{Name: t.Name, Role: t.Role, PII: t.PII}, true
+	return &Principal{Name: t.Name, Role: t.Role, PII: t.PII, kind: "token"}, true
 }
 
 // authorize checks the principal's role against the route r would take.

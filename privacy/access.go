@@ -86,8 +86,28 @@ func (r *Requests) collect(ctx context.Context, reqID string, v *engine.Identity
 		return nil, err
 	}
 	x := &Export{Schema: ExportSchema, RequestID: reqID, GeneratedAt: r.opts.Now().UTC(), Profile: pv, Identity: v,
-		Identifiers: v.Identifiers, Traits: map[string][]TraitValue{}, Audiences: []any{}, Deliveries: []any{}, Sources: []string{},
-		Notes: []string{"This server runs no audience memberships or destinations yet: none received this person's data."}}
+		Identifiers: v.Identifiers, Traits: map[string][]TraitValue{}, Audiences: []any{}, Deliveries: []any{}, Sources: []string{}}
+	if rs := r.opts.Recipients; rs != nil {
+		keys, ids := []string{ref}, []identity.Identifier{}
+		for _, i := range v.Identifiers {
+			keys, ids = append(keys, i.Identifier.String()), append(ids, i.Identifier)
+		}
+		if x.Deliveries, err = rs.SentJSON(ctx, keys, ids); err != nil {
+			return nil, err
+		}
+		x.Notes = append(x.Notes, "destinations lists the messages about this person still in the outbox: pending ones, and delivered ones for the delivery retention (7 days by default).")
+	}
+	if a := r.opts.Audiences; a != nil {
+		ids := []uint64{uint64(v.ID)}
+		for _, d := range v.History {
+			if d.Kind == identity.DecisionMerge && len(d.Profiles) == 2 && d.Profiles[1] != v.ID {
+				ids = append(ids, uint64(d.Profiles[1]))
+			}
+		}
+		if x.Audiences, err = a.AudienceHistoryJSON(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
 	for name := range pv.Traits {
 		rows, err := r.env.TraitHistory(ctx, uint64(v.ID), "", name, 10000)
 		if err != nil {
@@ -115,7 +135,7 @@ func (r *Requests) collect(ctx context.Context, reqID string, v *engine.Identity
 	if x.Consent, err = r.env.ConsentView(ctx, ref, time.Time{}); err != nil {
 		return nil, err
 	}
-	x.Counts = map[string]int{"events": len(x.Events), "identifiers": len(x.Identifiers), "traits": len(x.Traits), "consent_decisions": len(x.Consent.History)}
+	x.Counts = map[string]int{"audience_changes": len(x.Audiences), "destination_messages": len(x.Deliveries), "events": len(x.Events), "identifiers": len(x.Identifiers), "traits": len(x.Traits), "consent_decisions": len(x.Consent.History)}
 	return x, nil
 }
 

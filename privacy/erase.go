@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/engine"
@@ -20,10 +21,16 @@ import (
 //     not to), so nothing new about them is stored meanwhile;
 //  2. access exports about them are deleted, and quarantined messages
 //     holding their identifiers or trait values;
-//  3. their events are redacted from the event log, and every piece of
-//     derived state is rebuilt from the log without them (Env.EraseEvents),
-//     after which the store's files are compacted;
-//  4. a check that no profile has the identifier any more.
+//  3. their profile is erased while processing goes on (Env.EraseProfiles):
+//     their events are redacted in the event log, their identifiers
+//     forgotten, every stored row derived from them deleted, and the
+//     profiles linked to theirs only by refused merges rebuilt; should
+//     that fail, their events are redacted and all derived state is
+//     rebuilt from the log without them (Env.EraseEvents), the slow way;
+//  4. destinations that received their data get deletion messages, and
+//     the outbox loses the messages about them;
+//  5. the store's files are compacted, and a check makes sure no profile
+//     has the identifier any more.
 //
 // The request's own record loses the identifier before the compaction, so
 // no file keeps it.
@@ -57,9 +64,31 @@ func (r *Requests) erase(ctx context.Context, req *store.PrivacyRequest, id iden
 	if err := r.st.UpdatePrivacyRequest(ctx, req); err != nil {
 		return nil, err
 	}
+	var notices []store.DeletionNotice
+	if v != nil {
+		n, profiles, err := r.env.EraseProfiles(ctx, []string{v.ID.String()})
+		if err == nil {
+			// No stage adds messages about them from here on: their events
+			// and audience changes are gone.
+			if notices, err = r.notifyRecipients(ctx, req.ID, id, v, profiles...); err != nil {
+				return nil, err
+			}
+			if err := r.st.Compact(ctx); err != nil {
+				return nil, fmt.Errorf("privacy: compact the store: %w", err)
+			}
+			out["method"] = "profile"
+			return r.erased(id, out, n, notices)
+		}
+		r.opts.Log.Warn("erasing the profile alone failed; erasing by rebuilding all derived state instead", "request", req.ID, "err", err)
+	}
 	// The person's events are read once processing has stopped, so an
-	// event that arrived since the lookup above is erased too.
+	// event that arrived since the lookup above is erased too; so are the
+	// outbox messages about them, which no stage adds to meanwhile.
 	n, err := r.env.EraseEvents(ctx, func(ctx context.Context) ([]uint64, error) {
+		var err error
+		if notices, err = r.notifyRecipients(ctx, req.ID, id, v); err != nil {
+			return nil, err
+		}
 		if v == nil {
 			return nil, nil
 		}
@@ -73,14 +102,86 @@ func (r *Requests) erase(ctx context.Context, req *store.PrivacyRequest, id iden
 	if err != nil {
 		return nil, fmt.Errorf("privacy: erase events: %w", err)
 	}
+	out["method"] = "rebuild"
+	return r.erased(id, out, n, notices)
+}
+
+// erased checks that no profile has the identifier any more and completes
+// the outcome.
+func (r *Requests) erased(id identity.Identifier, out map[string]any, n int, notices []store.DeletionNotice) (map[string]any, error) {
 	if left, err := r.env.Identity(id.String()); err == nil {
 		return nil, fmt.Errorf("privacy: after erasure profile %s still has the identifier", left.ID)
 	} else if mosaic.ErrorCode(err) != mosaic.ENOTFOUND {
 		return nil, err
 	}
 	out["events_erased"] = n
-	out["destinations"] = []any{} // none configured here; see docs/privacy.md
+	out["destinations"] = destinationOutcome(notices)
 	return out, nil
+}
+
+// notifyRecipients hands the person to Recipients (if any): their
+// profile ID and identifiers, in clear only for this call.
+func (r *Requests) notifyRecipients(ctx context.Context, reqID string, id identity.Identifier, v *engine.IdentityView, profileKeys ...string) ([]store.DeletionNotice, error) {
+	if r.opts.Recipients == nil {
+		return nil, nil
+	}
+	ids := []identity.Identifier{id}
+	keys := append([]string{id.String()}, profileKeys...)
+	if v != nil {
+		keys = append(keys, v.ID.String())
+		for _, i := range v.Identifiers {
+			if i.Identifier != id {
+				ids = append(ids, i.Identifier)
+				keys = append(keys, i.Identifier.String())
+			}
+		}
+	}
+	notices, err := r.opts.Recipients.Erase(ctx, reqID, keys, ids, r.hash)
+	if err != nil {
+		return nil, fmt.Errorf("privacy: deletion messages to destinations: %w", err)
+	}
+	return notices, nil
+}
+
+// DestinationStatus is an erasure's outcome for one destination that had
+// been sent the person's data.
+type DestinationStatus struct {
+	DestinationID string `json:"destination_id"`
+	Name          string `json:"name"`
+	// Status is queued, delivered, failed or not_supported.
+	Status      string    `json:"status"`
+	Identifiers []string  `json:"identifier_hashes"`
+	Attempts    int       `json:"attempts,omitempty"`
+	Error       string    `json:"error,omitempty"`
+	DoneAt      time.Time `json:"done_at,omitzero"`
+}
+
+func destinationOutcome(ns []store.DeletionNotice) []DestinationStatus {
+	out := []DestinationStatus{}
+	for _, n := range ns {
+		out = append(out, DestinationStatus{DestinationID: n.DestinationID, Name: n.DestinationName, Status: n.Status,
+			Identifiers: n.IdentifierHashes, Attempts: n.Attempts, Error: n.LastError, DoneAt: n.DoneAt})
+	}
+	return out
+}
+
+// withNotices returns req with the destinations of its outcome as they
+// are now: deletion messages are delivered after the erasure completes.
+func (r *Requests) withNotices(ctx context.Context, req *store.PrivacyRequest) (*store.PrivacyRequest, error) {
+	if req.Type != RequestErase || req.Status != StatusCompleted {
+		return req, nil
+	}
+	ns, err := r.st.DeletionNotices(ctx, req.ID)
+	if err != nil || len(ns) == 0 {
+		return req, err
+	}
+	var outcome map[string]any
+	if json.Unmarshal(req.Outcome, &outcome) != nil || outcome == nil {
+		outcome = map[string]any{}
+	}
+	outcome["destinations"] = destinationOutcome(ns)
+	req.Outcome, err = json.Marshal(outcome)
+	return req, err
 }
 
 // personalValues are the values to find in raw payloads: the person's

@@ -60,6 +60,23 @@ type Env interface {
 	// the event log and rebuilds the derived state without them, then
 	// compacts the store's files. It returns how many records it erased.
 	EraseEvents(ctx context.Context, find func(context.Context) ([]uint64, error)) (int, error)
+	// EraseProfiles erases profiles while processing goes on
+	// (engine.Profiles.Erase): their events are redacted in the log,
+	// their identifiers forgotten and every stored row derived from them
+	// deleted; nothing else is rebuilt. It returns how many records it
+	// redacted and the IDs of the profiles erased (those named and those
+	// merged into them). The store's files are not compacted yet.
+	EraseProfiles(ctx context.Context, refs []string) (events int, profiles []string, err error)
+	// InactiveAnonymous returns the profiles whose identifiers are all
+	// of types and whose latest event time lies before before.
+	InactiveAnonymous(ctx context.Context, before time.Time, types []string) ([]uint64, error)
+}
+
+// RequestStore is what requests need from the store: the requests and
+// suppressions, and the deletion notices erasures made.
+type RequestStore interface {
+	store.PrivacyStore
+	DeletionNotices(ctx context.Context, requestID string) ([]store.DeletionNotice, error)
 }
 
 // RequestOptions configures Requests.
@@ -68,13 +85,44 @@ type RequestOptions struct {
 	Now       func() time.Time
 	Extract   identity.ExtractConfig
 	ExportDir string // where access exports are written
+	// Recipients, if set, tells the destinations that had been sent an
+	// erased person's data to delete it (package activate's Deletions).
+	Recipients Recipients
+	// Audiences, if set, gives the audience entries and exits of a person
+	// for the access export.
+	Audiences AudienceHistory
+	// AnonymousExpiry is how long an anonymous profile may be inactive
+	// before it expires (see ExpireAnonymous); zero: never.
+	AnonymousExpiry Expiry
+}
+
+// Recipients is what erasure needs from activation: Erase finds the
+// outbox messages about a person (profile key one of keys, or a payload
+// holding one of ids), removes them, and queues a deletion message for
+// each destination that had been sent any; it returns one notice per such
+// destination, recording hash's keyed hashes instead of the identifiers.
+// It is called while processing is stopped, and again for the same
+// request after a crash without adding notices twice.
+type Recipients interface {
+	Erase(ctx context.Context, requestID string, keys []string, ids []identity.Identifier, hash func(identity.Identifier) string) ([]store.DeletionNotice, error)
+	// SentJSON returns, as JSON values, what the outbox holds about the
+	// person, for an access export.
+	SentJSON(ctx context.Context, keys []string, ids []identity.Identifier) ([]any, error)
+}
+
+// AudienceHistory is what an access export needs from the audiences:
+// AudienceHistoryJSON returns, as JSON values oldest first, the entries and
+// exits recorded for the given profiles (a person's, and those merged into
+// it, whose history stays under their own IDs).
+type AudienceHistory interface {
+	AudienceHistoryJSON(ctx context.Context, profileIDs []uint64) ([]any, error)
 }
 
 // Requests takes data subject requests and carries them out in order, one
 // at a time, in the background. It also answers, for collect, whether an
 // event carries a suppressed identifier.
 type Requests struct {
-	st     store.PrivacyStore
+	st     RequestStore
 	env    Env
 	secret []byte
 	opts   RequestOptions
@@ -87,7 +135,7 @@ type Requests struct {
 }
 
 // NewRequests returns the request service; Run carries requests out.
-func NewRequests(st store.PrivacyStore, env Env, secret []byte, opts RequestOptions) (*Requests, error) {
+func NewRequests(st RequestStore, env Env, secret []byte, opts RequestOptions) (*Requests, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -213,6 +261,10 @@ func (r *Requests) Run(ctx context.Context) {
 		if now := r.opts.Now(); now.Sub(lastPurge) >= time.Hour {
 			if _, err := r.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
 				r.opts.Log.Error("retention: purge failed; retrying in an hour", "err", err)
+			}
+			// EUNAVAILABLE: the stages run on another node, which expires.
+			if _, _, err := r.ExpireAnonymous(ctx, now); err != nil && ctx.Err() == nil && mosaic.ErrorCode(err) != mosaic.EUNAVAILABLE {
+				r.opts.Log.Error("anonymous profile expiry failed; retrying in an hour", "err", err)
 			}
 			lastPurge = now
 		}
@@ -369,10 +421,21 @@ func (r *Requests) Export(ctx context.Context, id, format string) (string, error
 
 // Get returns a request.
 func (r *Requests) Get(ctx context.Context, id string) (*store.PrivacyRequest, error) {
-	return r.st.PrivacyRequest(ctx, id)
+	req, err := r.st.PrivacyRequest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.withNotices(ctx, req)
 }
 
 // List returns every request, oldest first.
 func (r *Requests) List(ctx context.Context) ([]*store.PrivacyRequest, error) {
-	return r.st.PrivacyRequests(ctx, false)
+	all, err := r.st.PrivacyRequests(ctx, false)
+	for i := range all {
+		if err != nil {
+			break
+		}
+		all[i], err = r.withNotices(ctx, all[i])
+	}
+	return all, err
 }

@@ -45,7 +45,7 @@ func NewService(obs *Observer, profiles Profiles, log Appender, now func() time.
 }
 
 // Config returns the consent configuration.
-func (s *Service) Config() *Config { return s.obs.cfg }
+func (s *Service) Config() *Config { return s.obs.config() }
 
 // Granted reports whether the profile has consented to every purpose. It
 // is the one consent gate: activation asks it before anything leaves, and
@@ -62,7 +62,7 @@ func (s *Service) Granted(ctx context.Context, profileID uint64, purposes []stri
 	}
 	s.obs.mu.RLock()
 	defer s.obs.mu.RUnlock()
-	return s.obs.states[uint64(id)].Granted(s.obs.cfg.purposes, purposes...), nil
+	return s.obs.states[uint64(id)].Granted(s.obs.config().purposes, purposes...), nil
 }
 
 // PurposeState is the consent to one purpose in a View.
@@ -111,8 +111,9 @@ func (s *Service) View(ctx context.Context, ref string, at time.Time) (*View, er
 	if !at.IsZero() {
 		v.At = &at
 	}
-	for _, p := range s.obs.cfg.purposes.list {
-		ps := PurposeState{Granted: state.Granted(s.obs.cfg.purposes, p.Name)}
+	cfg := s.obs.config()
+	for _, p := range cfg.purposes.list {
+		ps := PurposeState{Granted: state.Granted(cfg.purposes, p.Name)}
 		if d, ok := state[p.Name]; ok {
 			ps.Decision = &d
 		} else {
@@ -234,8 +235,8 @@ func (s *Service) checkSet(req *SetRequest) error {
 		return mosaic.Errorf(mosaic.EINVALID, `Give at least one purpose, e.g. {"purposes": {"marketing": true}}.`)
 	}
 	for p := range req.Purposes {
-		if !s.obs.cfg.purposes.Has(p) {
-			return mosaic.Errorf(mosaic.EINVALID, "Purpose %q is not configured; purposes are %s.", p, s.obs.cfg.purposes.names())
+		if ps := s.obs.config().purposes; !ps.Has(p) {
+			return mosaic.Errorf(mosaic.EINVALID, "Purpose %q is not configured; purposes are %s (GET /api/v1/privacy/purposes).", p, ps.names())
 		}
 	}
 	switch req.Source {
