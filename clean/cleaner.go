@@ -23,9 +23,15 @@ type Config struct {
 	// numbers written without a country code. Empty: the server's
 	// --default-region.
 	DefaultRegion string `json:"default_region,omitempty"`
+	// IP is what happens to context.ip after geolocation: IPKeep (the
+	// default, also for ""), IPTruncate or IPRemove. Truncating or removing
+	// happens before the event is stored, so the full address is never
+	// kept; set it for sources whose users must not be traceable by
+	// address.
+	IP string `json:"ip,omitempty"`
 }
 
-// Validate checks the step names and the region.
+// Validate checks the step names, the region and the IP handling.
 func (c *Config) Validate() error {
 	for _, s := range c.Disabled {
 		if !slices.Contains(Steps, s) {
@@ -37,6 +43,11 @@ func (c *Config) Validate() error {
 			return mosaic.Errorf(mosaic.EINVALID, "default_region %q is not an ISO 3166-1 alpha-2 country code such as NL or US.", r)
 		}
 		c.DefaultRegion = strings.ToUpper(r)
+	}
+	switch c.IP {
+	case "", IPKeep, IPTruncate, IPRemove:
+	default:
+		return mosaic.Errorf(mosaic.EINVALID, "ip %q is not one of keep, truncate (IPv4 to /24, IPv6 to /48) or remove.", c.IP)
 	}
 	return nil
 }
@@ -61,6 +72,11 @@ type Options struct {
 	Violations ViolationRecorder
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Geo is the geolocation database for the geo step; nil: no
+	// geolocation (context.ip is still truncated or removed as configured).
+	Geo *GeoDB
+	// UserAgents parses user agents for Enrich; nil: Enrich adds nothing.
+	UserAgents *UserAgents
 }
 
 // Cleaner standardises messages before they are stored and checks them
@@ -139,7 +155,11 @@ func (c *Cleaner) forget(sourceID string) {
 
 // state returns the source's configuration, loading it when not cached.
 func (c *Cleaner) state(sourceID string) *sourceState {
-	now := c.opts.Now()
+	return c.stateAt(sourceID, c.opts.Now())
+}
+
+// stateAt is state at time now.
+func (c *Cleaner) stateAt(sourceID string, now time.Time) *sourceState {
 	c.mu.Lock()
 	st := c.sources[sourceID]
 	c.mu.Unlock()
@@ -154,7 +174,8 @@ func (c *Cleaner) state(sourceID string) *sourceState {
 		c.opts.Log.Warn("reading a source's cleaning config; using the defaults", "source_id", sourceID, "err", err)
 		st.expires = now.Add(time.Second)
 	}
-	st.vc = valueCleaner{phones: &c.phones, region: c.opts.DefaultRegion, disabled: map[string]bool{}}
+	st.vc = valueCleaner{phones: &c.phones, region: c.opts.DefaultRegion, disabled: map[string]bool{},
+		geo: c.opts.Geo, ip: cfg.IP}
 	if cfg.DefaultRegion != "" {
 		st.vc.region = cfg.DefaultRegion
 	}

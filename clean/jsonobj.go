@@ -1,66 +1,18 @@
 package clean
 
-// A minimal reader of JSON objects that keeps every byte: the cleaner
-// rewrites a few values of a message and must leave the rest exactly as
-// collect normalised it. Inputs are already validated JSON.
+import (
+	"slices"
 
-// member is one key/value pair of an object, as spans of its bytes.
-type member struct {
-	key []byte // the raw key, with its quotes
-	val []byte // the raw value
-}
+	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
+)
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// The cleaner rewrites a few values of a message and must leave the rest
+// exactly as collect normalised it, so it works on the byte spans of
+// internal/jsonscan. Inputs are already validated JSON.
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
-		i++
-	}
-	return i
-}
-
-// skipString returns the offset after the string starting at b[i] ('"').
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the offset after the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isSpace(b[i]) {
-		i++
-	}
-	return i
-}
+// member is one key/value pair of an object: Key is the raw key between
+// its quotes, Val the raw value.
+type member = jsonscan.Member
 
 // memberHint is the capacity members' callers start with: enough for the
 // objects of a typical message (a browser event's context has about 12
@@ -70,53 +22,63 @@ const memberHint = 24
 
 // members splits the object b into its members, appending to dst. ok is
 // false if b is not an object.
-func members(b []byte, dst []member) ([]member, bool) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return dst, false
-	}
-	i = skipSpace(b, i+1)
-	for i < len(b) && b[i] != '}' {
-		if b[i] != '"' {
-			return dst, false
-		}
-		k := skipString(b, i)
-		var m member
-		m.key = b[i:k]
-		i = skipSpace(b, k)
-		if i >= len(b) || b[i] != ':' {
-			return dst, false
-		}
-		v := skipSpace(b, i+1)
-		i = skipValue(b, v)
-		m.val = b[v:i]
-		dst = append(dst, m)
-		if i = skipSpace(b, i); i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
-	}
-	return dst, true
-}
-
-// keyName returns the key without quotes; keys with escapes are rare and
-// compared escaped, so "\u0065mail" is not recognised as "email".
-func (m *member) keyName() string {
-	if len(m.key) < 2 {
-		return ""
-	}
-	return string(m.key[1 : len(m.key)-1])
-}
+func members(b []byte, dst []member) ([]member, bool) { return jsonscan.Members(b, dst) }
 
 // writeObject appends an object of ms to dst.
-func writeObject(dst []byte, ms []member) []byte {
-	dst = append(dst, '{')
-	for i, m := range ms {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, m.key...)
-		dst = append(dst, ':')
-		dst = append(dst, m.val...)
+func writeObject(dst []byte, ms []member) []byte { return jsonscan.AppendObject(dst, ms) }
+
+// messageObjects are the members of a message whose objects the cleaner
+// reads.
+var messageObjects = [...]string{"traits", "properties", "context"}
+
+// nestedMembers are the members of the object value of top-level member
+// index (-1: none).
+type nestedMembers struct {
+	index int
+	ms    []member
+}
+
+// splitMessage is members for a whole message that also splits the object
+// values of its traits, properties and context as it goes, into bufs (one
+// each; a member given twice is left to the caller to split). Splitting
+// the message and then each of those objects again read most of its bytes
+// twice, which was most of the cleaner's cost.
+func splitMessage(b []byte, dst []member, bufs [len(messageObjects)][]member) ([]member, [len(messageObjects)]nestedMembers, bool) {
+	var subs [len(messageObjects)]nestedMembers
+	for j := range subs {
+		subs[j].index = -1
 	}
-	return append(dst, '}')
+	i := jsonscan.SkipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return dst, subs, false
+	}
+	for i = jsonscan.SkipSpace(b, i+1); i < len(b) && b[i] != '}'; {
+		if b[i] != '"' {
+			return dst, subs, true // as members does: the members read so far
+		}
+		k := jsonscan.SkipValue(b, i)
+		var m member
+		m.Key = b[i+1 : max(i+1, k-1)]
+		i = jsonscan.SkipSpace(b, k)
+		if i >= len(b) || b[i] != ':' {
+			return dst, subs, true
+		}
+		v := jsonscan.SkipSpace(b, i+1)
+		i = -1
+		if j := slices.Index(messageObjects[:], string(m.Key)); j >= 0 && subs[j].index < 0 && v < len(b) && b[v] == '{' {
+			if ms, end, ok := jsonscan.MembersAt(b, v, bufs[j]); ok {
+				subs[j] = nestedMembers{index: len(dst), ms: ms}
+				i = min(end+1, len(b))
+			}
+		}
+		if i < 0 {
+			i = jsonscan.SkipValue(b, v)
+		}
+		m.Val = b[v:i]
+		dst = append(dst, m)
+		if i = jsonscan.SkipSpace(b, i); i < len(b) && b[i] == ',' {
+			i = jsonscan.SkipSpace(b, i+1)
+		}
+	}
+	return dst, subs, true
 }

@@ -192,15 +192,15 @@ func flag(msg []byte, vs []Violation) []byte {
 		return msg
 	}
 	rec, _ := json.Marshal(vs)
-	vm := member{key: []byte(`"violations"`), val: rec}
+	vm := member{Key: []byte("violations"), Val: rec}
 	for i := range top {
-		if top[i].keyName() == "context" {
-			cms, _ := members(top[i].val, make([]member, 0, memberHint))
-			top[i].val = writeObject(nil, append(cms, vm))
+		if string(top[i].Key) == "context" {
+			cms, _ := members(top[i].Val, make([]member, 0, memberHint))
+			top[i].Val = writeObject(nil, append(cms, vm))
 			return writeObject(nil, top)
 		}
 	}
-	return writeObject(nil, append(top, member{key: []byte(`"context"`), val: writeObject(nil, []member{vm})}))
+	return writeObject(nil, append(top, member{Key: []byte("context"), Val: writeObject(nil, []member{vm})}))
 }
 
 // check returns the ways msg breaks the plan.
@@ -211,8 +211,8 @@ func (p *compiledPlan) check(typ string, msg []byte) []Violation {
 	}
 	field := func(name string) []byte {
 		for i := len(top) - 1; i >= 0; i-- {
-			if top[i].keyName() == name {
-				return top[i].val
+			if string(top[i].Key) == name {
+				return top[i].Val
 			}
 		}
 		return nil

@@ -9,6 +9,8 @@ import (
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/mosaic-cdp/mosaic/internal/e164"
 	"golang.org/x/net/idna"
 )
 
@@ -19,7 +21,7 @@ import (
 func Email(v string) (string, bool) {
 	v = strings.TrimSpace(v)
 	v = strings.TrimPrefix(strings.TrimSuffix(v, ">"), "<")
-	if strings.HasPrefix(strings.ToLower(v), "mailto:") {
+	if hasMailto(v) {
 		v = v[len("mailto:"):]
 	}
 	at := strings.LastIndexByte(v, '@')
@@ -29,6 +31,9 @@ func Email(v string) (string, bool) {
 	domain := v[at+1:]
 	if dot := strings.IndexByte(domain, '.'); dot <= 0 || domain[len(domain)-1] == '.' || strings.Contains(domain, "..") {
 		return v, false
+	}
+	if isASCII(v) {
+		return strings.ToLower(v), true // local@domain lower-cased in one piece, as below
 	}
 	local := strings.ToLower(v[:at])
 	if isASCII(domain) {
@@ -43,6 +48,16 @@ func Email(v string) (string, bool) {
 		return v, false
 	}
 	return local + "@" + ascii, true
+}
+
+// hasMailto reports strings.HasPrefix(strings.ToLower(v), "mailto:")
+// without lower-casing all of v when its first bytes are ASCII, as they
+// nearly always are.
+func hasMailto(v string) bool {
+	if len(v) < len("mailto:") || !isASCII(v[:len("mailto:")]) {
+		return strings.HasPrefix(strings.ToLower(v), "mailto:")
+	}
+	return strings.EqualFold(v[:len("mailto:")], "mailto:")
 }
 
 // idnaProfile maps a domain as browsers and mail clients do (UTS #46:
@@ -69,6 +84,12 @@ func (p *Phones) Format(v, region string) (string, bool) {
 	if v == "" || len(v) > 64 {
 		return v, false
 	}
+	// The fast path is cheaper than the cache (a contact import brings a
+	// new number on every row, and each would be inserted): only the full
+	// parser's answers are cached.
+	if e := fastFormat(v, region); e != "" {
+		return e, true
+	}
 	k := [2]string{region, v}
 	p.mu.Lock()
 	e, hit := p.cache[k]
@@ -89,16 +110,29 @@ func (p *Phones) Format(v, region string) (string, bool) {
 }
 
 func formatPhone(v, region string) string {
+	if e := fastFormat(v, region); e != "" {
+		return e
+	}
+	return parsePhone(phoneInput(v, region))
+}
+
+// fastFormat is formatPhone's fast path: "" where it leaves the number to
+// the parser.
+func fastFormat(v, region string) string {
+	return fastE164(phoneInput(v, region))
+}
+
+// phoneInput is what both paths read: the number with a leading 00 (the
+// international prefix of most of Europe) written as +, and the region,
+// ZZ (unknown) if none.
+func phoneInput(v, region string) (string, string) {
 	if region == "" {
 		region = "ZZ"
 	}
-	if strings.HasPrefix(v, "00") { // the international prefix of most of Europe
+	if strings.HasPrefix(v, "00") {
 		v = "+" + v[2:]
 	}
-	if e := fastE164(v, region); e != "" {
-		return e
-	}
-	return parsePhone(v, region)
+	return v, region
 }
 
 // parsePhone is the full parser, for any form libphonenumber reads.
@@ -212,6 +246,9 @@ func Time(v string) (t time.Time, dateOnly, ok bool) {
 	if v == "" {
 		return time.Time{}, false, false
 	}
+	if t, ok := fastDate(v); ok {
+		return t, true, true
+	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil && len(v) >= 9 {
 		switch {
 		case n > 1e11 && n < 1e14: // milliseconds
@@ -228,6 +265,50 @@ func Time(v string) (t time.Time, dateOnly, ok bool) {
 	return time.Time{}, false, false
 }
 
+// fastDate reads the two date forms exports mostly use, 2006-01-02 and
+// day-first 02-01-2006 (or with / or .), without time.Parse: trying the
+// layouts in turn made every failed attempt build an error, which
+// profiling an import showed costing more than the parse. Other forms, and
+// invalid dates, go the long way (which reports them the same).
+func fastDate(v string) (time.Time, bool) {
+	if len(v) != 10 {
+		return time.Time{}, false
+	}
+	var y, m, d int
+	var ok bool
+	switch {
+	case v[4] == '-' && v[7] == '-':
+		y, ok = digits(v[0:4])
+		m2, ok2 := digits(v[5:7])
+		d2, ok3 := digits(v[8:10])
+		m, d, ok = m2, d2, ok && ok2 && ok3
+	case v[2] == v[5] && (v[2] == '-' || v[2] == '/' || v[2] == '.'):
+		d, ok = digits(v[0:2])
+		m2, ok2 := digits(v[3:5])
+		y2, ok3 := digits(v[6:10])
+		m, y, ok = m2, y2, ok && ok2 && ok3
+	}
+	if !ok || m < 1 || m > 12 || d < 1 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d { // 31-02-2024: not a date
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
 // FormatTime writes t as RFC 3339 in UTC, or as a full date (2006-01-02)
 // when dateOnly.
 func FormatTime(t time.Time, dateOnly bool) string {
@@ -236,3 +317,6 @@ func FormatTime(t time.Time, dateOnly bool) string {
 	}
 	return t.UTC().Format(time.RFC3339Nano)
 }
+
+// fastE164 is the fast path of the phone step (see package e164).
+func fastE164(v, region string) string { return e164.Fast(v, region) }

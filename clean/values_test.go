@@ -1,6 +1,7 @@
 package clean
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -147,7 +148,7 @@ func FuzzCleanMessage(f *testing.F) {
 }
 
 func FuzzNormalisers(f *testing.F) {
-	for _, s := range []string{"12,50", "06 12345678", "Belgie", "17-05-1990", " A@B.nl "} {
+	for _, s := range []string{"12,50", "06 12345678", "Belgie", "17-05-1990", " A@B.nl ", "ada@example.com", "Trail Runner", "first_name", "isVip", "createdAt"} {
 		f.Add(s)
 	}
 	var p Phones
@@ -163,5 +164,11 @@ func FuzzNormalisers(f *testing.F) {
 		Time(s)
 		_, _ = Bool(s)
 		_ = Name(s)
+		checkCleanAlready(t, s)
+		checkStepFor(t, s)
+		checkEmail(t, s)
+		if got, want := marshalEscapes([]byte(s)), strings.ContainsAny(s, "<>&\u2028\u2029"); got != want {
+			t.Errorf("marshalEscapes(%q) = %v, want %v", s, got, want)
+		}
 	})
 }

@@ -15,6 +15,15 @@ type member struct {
 	keyFlags scanFlags // what the key's string holds
 	flags    scanFlags // what the strings inside val hold
 	f        field     // the field the key names; set by collectFields
+	// split: val is an object whose members the scanner kept, in
+	// scanner.parts[sub[0]:sub[1]] (see scanner.splitParts).
+	split bool
+	sub   [2]int32
+	// ctxTraits is the index among a split context's members of the traits
+	// object whose members the scanner kept, in
+	// scanner.ctxTraits[traitsSub[0]:traitsSub[1]]; -1: none.
+	ctxTraits int32
+	traitsSub [2]int32
 }
 
 // name returns the member's key as a string, unescaping it if needed.
@@ -104,7 +113,12 @@ func (s *scanner) members(b []byte, i int, dst []member) ([]member, int, int, er
 		m.key = b[start+1 : lastQuote(b, i)]
 		s.flags = 0
 		vstart := skipSpace(b, i)
-		if i, m.depth, err = s.value(b, vstart); err != nil {
+		if s.splitParts && vstart < len(b) && b[vstart] == '{' && m.keyFlags&flagEscape == 0 && isPartKey(m.key) {
+			i, m.depth, err = s.splitPart(b, vstart, &m)
+		} else {
+			i, m.depth, err = s.value(b, vstart)
+		}
+		if err != nil {
 			return dst, i, 0, err
 		}
 		m.val, m.flags = b[vstart:i], s.flags
@@ -134,6 +148,7 @@ func lastQuote(b []byte, i int) int {
 // the body is the message.
 func decodeSingle(s *scanner, d *decoded, body []byte) *mosaic.Error {
 	d.reset()
+	s.parts, s.ctxTraits = s.parts[:0], s.ctxTraits[:0]
 	var err error
 	var end, depth int
 	if d.members, end, depth, err = s.members(body, 0, d.members); err != nil {
@@ -170,6 +185,7 @@ func notObjectOrInvalid(s *scanner, body []byte, err error) *mosaic.Error {
 // normalize.
 func decodeBatch(s *scanner, d *decoded, body []byte, lim limits) *mosaic.Error {
 	d.reset()
+	s.parts, s.ctxTraits = s.parts[:0], s.ctxTraits[:0]
 	var other member // a "batch" field that is not an array
 	sawBatch := false
 	err := s.eachMember(body, func(m *member, vstart int) (int, error) {

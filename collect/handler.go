@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"syscall"
@@ -83,6 +84,14 @@ type Options struct {
 	// on the suppression list (package privacy): such an event is answered
 	// like any other and not stored. Nil: nothing is suppressed.
 	Suppressed func(ev *mosaic.Event) bool
+	// RecordIP puts the client's address in context.ip of messages that
+	// carry none, for geolocation (package clean), as Segment and
+	// RudderStack do. Default off.
+	RecordIP bool
+	// TrustedProxies are the networks of proxies in front of the server
+	// whose X-Forwarded-For header is believed (see clientIP). Default:
+	// none; the peer's address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultOptions returns the defaults: Segment's limits and a limiter
@@ -141,7 +150,10 @@ type Handler struct {
 	sem     chan struct{} // one token per request in flight
 	metrics *metrics
 	states  sync.Pool // *reqState
-	gzip    sync.Pool // *gzip.Reader
+	// partsCleaner is opts.Cleaner if it is a PartsCleaner: then the
+	// scanner keeps the members of the parts it reads.
+	partsCleaner PartsCleaner
+	gzip         sync.Pool // *gzip.Reader
 }
 
 // routes are the Tracking API's paths: Segment's, analytics.js's one-letter
@@ -171,6 +183,7 @@ func NewHandler(app Appender, src Sources, q Quarantine, opts Options) *Handler 
 		mux: http.NewServeMux(),
 		sem: make(chan struct{}, opts.MaxInFlight),
 	}
+	h.partsCleaner, _ = opts.Cleaner.(PartsCleaner)
 	h.metrics = newMetrics(opts.Registerer, func() float64 { return float64(len(h.sem)) })
 	h.states.New = func() any { return new(reqState) }
 	for _, rt := range routes {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ type reqState struct {
 	dec      decoded
 	norm     normalizer
 	out      []byte      // one normalised message
+	cleaned  []byte      // the cleaner's last changed message, for its next
 	recs     []byte      // every record of the request, back to back
 	ends     []int       // where each record ends in recs
 	records  [][]byte    // recs split into records, for Append
@@ -32,7 +34,7 @@ type reqState struct {
 const maxPooled = 4 << 20
 
 func (rs *reqState) poolable() bool {
-	return cap(rs.recs) <= maxPooled && cap(rs.wire) <= maxPooled && cap(rs.body) <= maxPooled
+	return cap(rs.recs) <= maxPooled && cap(rs.wire) <= maxPooled && cap(rs.body) <= maxPooled && cap(rs.cleaned) <= maxPooled
 }
 
 // rejection is one rejected message, as the response lists it.
@@ -95,6 +97,10 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, rs *reqState, 
 	if err == nil {
 		rs.norm.newID, rs.norm.lim = h.opts.NewMessageID, h.lim
 		rs.norm.gpc = secGPC(r.Header)
+		rs.norm.ip = netip.Addr{}
+		if h.opts.RecordIP {
+			rs.norm.ip = clientIP(r, h.opts.TrustedProxies)
+		}
 		err = rs.norm.reset(typ, &rs.dec.env, now)
 	}
 	if err != nil {
@@ -114,6 +120,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, rs *reqState, 
 }
 
 func (h *Handler) decode(rs *reqState, typ string, body []byte) *mosaic.Error {
+	rs.sc.splitParts = h.partsCleaner != nil
 	if typ == "" {
 		return decodeBatch(&rs.sc, &rs.dec, body, h.lim)
 	}
@@ -135,13 +142,18 @@ func (h *Handler) bodySource(ctx context.Context, env *envelope) (*mosaic.Source
 // rs.rejected too.
 func (h *Handler) normalizeAll(rs *reqState, src *mosaic.Source, now time.Time) []*mosaic.Rejected {
 	rs.recs, rs.ends, rs.rejected = rs.recs[:0], rs.ends[:0], rs.rejected[:0]
+	rs.norm.partMembers, rs.norm.ctxTraits, rs.norm.splitParts = rs.sc.parts, rs.sc.ctxTraits, rs.sc.splitParts
 	var quarantine []*mosaic.Rejected
 	for i := range rs.dec.items {
 		it := &rs.dec.items[i]
 		out, a, err := rs.norm.normalize(rs.out[:0], it, rs.dec.members[it.first:it.last])
 		rs.out = out
 		if err == nil {
-			out, err = h.clean(src, a.Type, out)
+			rs.norm.parts.Buf = rs.cleaned[:0]
+			out, err = h.clean(src, a.Type, out, &rs.norm.parts)
+			if len(out) > 0 && len(rs.out) > 0 && &out[0] != &rs.out[0] {
+				rs.cleaned = out[:0]
+			}
 		}
 		if err != nil {
 			rs.rejected = append(rs.rejected, rejection{Index: i, Code: err.Code, Message: err.Message})

@@ -1,10 +1,12 @@
 package collect
 
 import (
+	"net/netip"
 	"time"
 	"unicode/utf8"
 
 	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
 )
 
 // normalizer turns the messages of one request into the JSON the event log
@@ -18,15 +20,25 @@ type normalizer struct {
 	newID      func() string // makes a messageId for messages without one
 	lim        limits
 
-	received  []byte    // receivedAt as a JSON string, formatted once per request
-	gpc       bool      // the request carried Sec-GPC: 1; written as "gpc": true
-	sentAt    time.Time // env.sentAt parsed, if hasSentAt
+	received  []byte     // receivedAt as a JSON string, formatted once per request
+	gpc       bool       // the request carried Sec-GPC: 1; written as "gpc": true
+	ip        netip.Addr // the client's address, for context.ip; invalid: none
+	ipVal     []byte     // ip as a JSON string
+	sentAt    time.Time  // env.sentAt parsed, if hasSentAt
 	hasSentAt bool
 	envCtx    []member // env.context's members
 	envInt    []member // env.integrations' members
 	sc        scanner  // for splitting the messages' own context/integrations
 	scratch   []member
 	fs        fields
+	parts     Parts // of the message written last, for the cleaner
+	// partMembers are the members the request's scanner kept of the
+	// messages' parts (scanner.parts).
+	partMembers []jsonscan.Member
+	ctxTraits   []jsonscan.Member // and of their contexts' traits (scanner.ctxTraits)
+	splitParts  bool              // the scanner kept them (a PartsCleaner is set)
+	merged      []jsonscan.Member // the members of a merged context, for the cleaner
+	kept        []int             // the envelope members the last merge kept
 }
 
 // accepted is what the handler needs to know about a normalised message.
@@ -42,6 +54,7 @@ func (n *normalizer) reset(pathType string, env *envelope, receivedAt time.Time)
 	n.received = appendTime(n.received[:0], n.receivedAt)
 	n.hasSentAt = false
 	n.envCtx, n.envInt = objectMembers(&n.sc, env.context.val, n.envCtx[:0]), objectMembers(&n.sc, env.integrations.val, n.envInt[:0])
+	n.appendIPMember(n.ip)
 	if m := &env.sentAt; m.val != nil && m.val[0] != 'n' {
 		t, err := parseTimeField(m, "sentAt")
 		if err != nil {

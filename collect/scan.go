@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
 )
 
 // scanner validates JSON in one pass over the bytes, without building any
@@ -17,6 +19,12 @@ import (
 type scanner struct {
 	stack []byte    // the open containers, '{' or '['
 	flags scanFlags // what the strings scanned since the last reset contain
+	// splitParts: members keeps the members of each message's traits,
+	// properties and context in parts as it validates them, for a
+	// PartsCleaner (see splitPart).
+	splitParts bool
+	parts      []jsonscan.Member
+	ctxTraits  []jsonscan.Member
 }
 
 // scanFlags record string contents that matter after validation.

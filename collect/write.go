@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
 )
 
 // write appends the normalised message: "type" and "messageId" first, then
@@ -13,6 +15,7 @@ import (
 // the last value, which is what any JSON reader would have seen.
 func (n *normalizer) write(dst []byte, a accepted, ts time.Time, members []member) []byte {
 	fs := &n.fs
+	n.parts = Parts{ReceivedAt: n.receivedAt}
 	dst = append(dst, `{"type":"`...)
 	dst = append(dst, a.Type...)
 	dst = append(dst, `","messageId":`...)
@@ -28,9 +31,16 @@ func (n *normalizer) write(dst []byte, a accepted, ts time.Time, members []membe
 		}
 		dst = append(dst, ',')
 		dst = appendMember(dst, m)
+		n.notePart(m, len(dst)-len(m.val), len(dst))
 	}
 	if len(n.envCtx) > 0 {
+		start := len(dst) + len(`,"context":`)
 		dst = n.merge(dst, `,"context":`, n.envCtx, fs[fContext])
+		n.parts.Context = [2]int{start, len(dst)}
+		n.parts.ContextMembers = n.mergedMembers(fs[fContext])
+		if n.parts.ContextMembers == nil {
+			n.parts.ContextTraitsMembers = nil
+		}
 	}
 	if len(n.envInt) > 0 {
 		dst = n.merge(dst, `,"integrations":`, n.envInt, fs[fIntegrations])
@@ -54,6 +64,28 @@ func (n *normalizer) write(dst []byte, a accepted, ts time.Time, members []membe
 	dst = append(dst, `,"receivedAt":`...)
 	dst = append(dst, n.received...)
 	return append(dst, '}')
+}
+
+// notePart records where the value of a traits, properties or context
+// member m was written, and the members the scanner kept of it, for the
+// cleaner; keys written with escapes are left for it to find (it does not
+// recognise them).
+func (n *normalizer) notePart(m *member, start, end int) {
+	if m.keyFlags&flagEscape != 0 {
+		return
+	}
+	switch m.f {
+	case fTraits:
+		n.parts.Traits = [2]int{start, end}
+		n.parts.TraitsMembers = partMembers(n.partMembers, m)
+	case fProperties:
+		n.parts.Properties = [2]int{start, end}
+		n.parts.PropertiesMembers = partMembers(n.partMembers, m)
+	case fContext:
+		n.parts.Context = [2]int{start, end}
+		n.parts.ContextMembers = partMembers(n.partMembers, m)
+		n.parts.ContextTraits, n.parts.ContextTraitsMembers = ctxTraitsMembers(n.ctxTraits, m)
+	}
 }
 
 // serverSet reports whether the normaliser writes field f itself rather
@@ -88,15 +120,21 @@ func (n *normalizer) merge(dst []byte, name string, env []member, own *member) [
 	dst = append(dst, '{')
 	n.scratch = n.scratch[:0]
 	var inner []byte
+	var split []jsonscan.Member
 	if own != nil && own.val[0] == '{' {
-		n.scratch = objectMembers(&n.sc, own.val, n.scratch)
+		// Split already, for the cleaner: not read again.
+		if split = partMembers(n.partMembers, own); split == nil {
+			n.scratch = objectMembers(&n.sc, own.val, n.scratch)
+		}
 		inner = bytes.TrimSpace(own.val[1 : len(own.val)-1])
 	}
+	n.kept = n.kept[:0]
 	sep := false
 	for i := range env {
-		if hasKey(n.scratch, &env[i]) {
+		if split != nil && hasPartKey(split, &env[i]) || split == nil && hasKey(n.scratch, &env[i]) {
 			continue
 		}
+		n.kept = append(n.kept, i)
 		if sep {
 			dst = append(dst, ',')
 		}
@@ -110,6 +148,45 @@ func (n *normalizer) merge(dst []byte, name string, env []member, own *member) [
 		dst = append(dst, inner...)
 	}
 	return append(dst, '}')
+}
+
+// hasPartKey is hasKey for the members the scanner kept.
+func hasPartKey(ms []jsonscan.Member, k *member) bool {
+	for i := range ms {
+		if bytes.Equal(ms[i].Key, k.key) {
+			return true
+		}
+		if (k.keyFlags&flagEscape != 0 || bytes.IndexByte(ms[i].Key, '\\') >= 0) && unquote(ms[i].Key) == k.name() {
+			return true
+		}
+	}
+	return false
+}
+
+// mergedMembers returns the members of the context merge just wrote, for
+// the cleaner: the batch's (or the server's) members the message's own
+// context does not override, then the message's own; nil when the scanner
+// kept no members (no PartsCleaner) or own is not an object. merge must
+// have run, leaving the members it kept in n.kept.
+func (n *normalizer) mergedMembers(own *member) []jsonscan.Member {
+	if own != nil && !own.split {
+		return nil
+	}
+	if own == nil && !n.splitParts {
+		return nil
+	}
+	ms := n.merged[:0]
+	for _, i := range n.kept {
+		ms = append(ms, jsonscan.Member{Key: n.envCtx[i].key, Val: n.envCtx[i].val})
+	}
+	if own != nil {
+		if i, ts := ctxTraitsMembers(n.ctxTraits, own); ts != nil {
+			n.parts.ContextTraits, n.parts.ContextTraitsMembers = len(ms)+i, ts
+		}
+		ms = append(ms, partMembers(n.partMembers, own)...)
+	}
+	n.merged = ms
+	return ms[:len(ms):len(ms)]
 }
 
 // hasKey reports whether ms has a member with the same key as k, comparing

@@ -253,8 +253,7 @@ func (m *Manager) run(ctx context.Context, r *running, req *Request, body io.Rea
 	if err != nil {
 		return err
 	}
-	b := &builder{sourceID: req.Source.ID, mapping: req.Mapping, fields: fields, importID: req.ID, file: req.File,
-		traits: map[string]any{}, props: map[string]any{}, ctxTraits: map[string]any{}, ctx: map[string]any{}}
+	b := &builder{sourceID: req.Source.ID, mapping: req.Mapping, fields: fields, importID: req.ID, file: req.File}
 	if req.Save {
 		if err := m.SaveMapping(ctx, req.Source.ID, req.Mapping); err != nil {
 			return err

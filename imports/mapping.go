@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -154,7 +155,11 @@ func (m *Mapping) compile(columns []string) ([]compiledField, error) {
 	return out, nil
 }
 
-// builder turns rows into Segment messages.
+// builder turns rows into Segment messages. It writes each row's message
+// straight from the row's fields in the order encoding/json writes maps
+// (keys sorted), which the map of maps per row it built before wrote:
+// messages and content-derived messageIds stay byte for byte as they were
+// (a test and FuzzBuild hold it to that reference), without the maps.
 type builder struct {
 	sourceID string
 	mapping  *Mapping
@@ -162,21 +167,69 @@ type builder struct {
 	importID string
 	file     string
 
-	traits, props, ctxTraits, ctx map[string]any
+	traits, props, ctxTraits, ctx fieldSet
+	importPrefix                  []byte // context.import up to the line number
+	scratch                       []byte // the content a messageId is derived from
+}
+
+// top is a row's top-level fields other than its objects.
+type top struct {
+	userID, anonymousID, messageID, timestamp, event string
+	has                                              [5]bool // in that order
+}
+
+const (
+	hasUserID = iota
+	hasAnonymousID
+	hasMessageID
+	hasTimestamp
+	hasEvent
+)
+
+func (t *top) set(i int, v string) {
+	t.has[i] = true
+	switch i {
+	case hasUserID:
+		t.userID = v
+	case hasAnonymousID:
+		t.anonymousID = v
+	case hasMessageID:
+		t.messageID = v
+	case hasTimestamp:
+		t.timestamp = v
+	case hasEvent:
+		t.event = v
+	}
+}
+
+// fieldSet is a small object built key by key, a later value replacing an
+// earlier one of the same key, as in a map.
+type fieldSet []keyValue
+
+type keyValue struct {
+	key string
+	val any
+}
+
+func (s *fieldSet) set(key string, v any) {
+	for i := range *s {
+		if (*s)[i].key == key {
+			(*s)[i].val = v
+			return
+		}
+	}
+	*s = append(*s, keyValue{key, v})
 }
 
 // build appends the message of row rec (line, row number n) to dst. A
 // *rowError says which column is wrong; nothing is appended then.
 func (b *builder) build(dst []byte, rec record, line, n int) ([]byte, *rowError) {
-	msg := map[string]any{}
-	clear(b.traits)
-	clear(b.props)
-	clear(b.ctxTraits)
-	clear(b.ctx)
+	var t top
+	b.traits, b.props, b.ctxTraits, b.ctx = b.traits[:0], b.props[:0], b.ctxTraits[:0], b.ctx[:0]
 	typ := mosaic.TypeIdentify
 	if b.mapping.Event != "" {
 		typ = mosaic.TypeTrack
-		msg["event"] = b.mapping.Event
+		t.set(hasEvent, b.mapping.Event)
 	}
 	for i := range b.fields {
 		f := &b.fields[i]
@@ -187,45 +240,107 @@ func (b *builder) build(dst []byte, rec record, line, n int) ([]byte, *rowError)
 		if isEmpty(v) {
 			continue
 		}
-		if err := b.set(msg, f, v); err != "" {
+		if err := b.set(&t, f, v); err != "" {
 			return dst, &rowError{line: line, column: f.Column, reason: err, raw: rec.text()}
 		}
 	}
-	if _, ok := msg["event"]; typ == mosaic.TypeIdentify && ok {
+	if typ == mosaic.TypeIdentify && t.has[hasEvent] {
 		typ = mosaic.TypeTrack
 	}
-	msg["type"] = typ
+	var traits, props fieldSet
 	if typ == mosaic.TypeTrack {
-		setObj(msg, "properties", b.props)
-		for k, v := range b.traits {
-			b.ctxTraits[k] = v
+		props = b.props
+		for _, kv := range b.traits {
+			b.ctxTraits.set(kv.key, kv.val)
 		}
 	} else {
-		for k, v := range b.props {
-			b.traits[k] = v
+		for _, kv := range b.props {
+			b.traits.set(kv.key, kv.val)
 		}
-		setObj(msg, "traits", b.traits)
+		traits = b.traits
 	}
 	if len(b.ctxTraits) > 0 {
-		b.ctx["traits"] = b.ctxTraits
+		b.ctx.set("traits", b.ctxTraits)
 	}
-	b.ctx["library"] = map[string]any{"name": "mosaic-import"}
-	b.ctx["import"] = map[string]any{"id": b.importID, "file": b.file, "row": n, "line": line}
-	msg["context"] = b.ctx
-	if _, ok := msg["messageId"]; !ok {
-		msg["messageId"] = b.messageID(rec, msg)
+	b.ctx.set("library", libraryJSON)
+	b.ctx.set("import", b.importJSON(line, n))
+	if !t.has[hasMessageID] {
+		t.set(hasMessageID, b.messageID(rec, &t, typ, traits, props))
 	}
-	out, err := json.Marshal(msg)
-	if err != nil {
-		return dst, &rowError{line: line, reason: "the row cannot be encoded: " + err.Error(), raw: rec.text()}
-	}
-	return append(dst, out...), nil
+	return b.write(dst, &t, typ, traits, props), nil
 }
 
-func setObj(msg map[string]any, key string, m map[string]any) {
-	if len(m) > 0 {
-		msg[key] = m
+// write appends the message, its members in sorted order as encoding/json
+// writes a map: anonymousId, context, event, messageId, properties,
+// timestamp, traits, type, userId.
+func (b *builder) write(dst []byte, t *top, typ string, traits, props fieldSet) []byte {
+	dst = append(dst, '{')
+	sep := false
+	dst = member(dst, &sep, t.has[hasAnonymousID], "anonymousId", t.anonymousID)
+	dst = appendFieldSet(appendKey(dst, &sep, "context"), b.ctx)
+	dst = member(dst, &sep, t.has[hasEvent], "event", t.event)
+	dst = member(dst, &sep, t.has[hasMessageID], "messageId", t.messageID)
+	if len(props) > 0 {
+		dst = appendFieldSet(appendKey(dst, &sep, "properties"), props)
 	}
+	dst = member(dst, &sep, t.has[hasTimestamp], "timestamp", t.timestamp)
+	if len(traits) > 0 {
+		dst = appendFieldSet(appendKey(dst, &sep, "traits"), traits)
+	}
+	dst = member(dst, &sep, true, "type", typ)
+	dst = member(dst, &sep, t.has[hasUserID], "userId", t.userID)
+	return append(dst, '}')
+}
+
+// member appends "key":"v" if has.
+func member(dst []byte, sep *bool, has bool, key, v string) []byte {
+	if !has {
+		return dst
+	}
+	return appendJSONString(appendKey(dst, sep, key), v)
+}
+
+// appendKey appends a separator if one is due and "key":.
+func appendKey(dst []byte, sep *bool, key string) []byte {
+	if *sep {
+		dst = append(dst, ',')
+	}
+	*sep = true
+	return append(appendJSONString(dst, key), ':')
+}
+
+// appendFieldSet appends s as an object with its keys sorted, as
+// appendJSON writes a map. It sorts s.
+func appendFieldSet(dst []byte, s fieldSet) []byte {
+	slices.SortFunc(s, func(a, b keyValue) int { return strings.Compare(a.key, b.key) })
+	dst = append(dst, '{')
+	for i, kv := range s {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, kv.key)
+		dst = append(dst, ':')
+		dst = appendJSON(dst, kv.val)
+	}
+	return append(dst, '}')
+}
+
+// libraryJSON is context.library of every imported message.
+var libraryJSON = json.RawMessage(`{"name":"mosaic-import"}`)
+
+// importJSON returns context.import, {"file":…,"id":…,"line":…,"row":…},
+// as appendJSON writes such a map, written directly: the two maps per row
+// it took were a tenth of reading a file.
+func (b *builder) importJSON(line, n int) json.RawMessage {
+	if b.importPrefix == nil {
+		b.importPrefix = append(appendJSONString(append([]byte(nil), `{"file":`...), b.file), `,"id":`...)
+		b.importPrefix = append(appendJSONString(b.importPrefix, b.importID), `,"line":`...)
+	}
+	out := append(make([]byte, 0, len(b.importPrefix)+32), b.importPrefix...)
+	out = strconv.AppendInt(out, int64(line), 10)
+	out = append(out, `,"row":`...)
+	out = strconv.AppendInt(out, int64(n), 10)
+	return append(out, '}')
 }
 
 func isEmpty(v any) bool {
@@ -240,36 +355,34 @@ func isEmpty(v any) bool {
 
 // set puts one column's value where the mapping says; it returns a reason
 // when the value cannot be used.
-func (b *builder) set(msg map[string]any, f *compiledField, v any) string {
+func (b *builder) set(t *top, f *compiledField, v any) string {
 	switch f.kind {
 	case tUserID:
-		msg["userId"] = idText(v)
+		t.set(hasUserID, idText(v))
 	case tAnonymousID:
-		msg["anonymousId"] = idText(v)
+		t.set(hasAnonymousID, idText(v))
 	case tMessageID:
-		msg["messageId"] = idText(v)
+		t.set(hasMessageID, idText(v))
 	case tEvent:
-		msg["event"] = idText(v)
+		t.set(hasEvent, idText(v))
 	case tTimestamp:
-		t, _, ok := clean.Time(idText(v))
+		tm, _, ok := clean.Time(idText(v))
 		if !ok {
 			return fmt.Sprintf("%q is not a date or time (write e.g. 2024-05-01T12:00:00Z or 01-05-2024)", idText(v))
 		}
-		msg["timestamp"] = clean.FormatTime(t, false)
+		t.set(hasTimestamp, clean.FormatTime(tm, false))
 	case tRevenue:
 		n, ok := number(v)
 		if !ok {
 			return fmt.Sprintf("%q is not an amount (write e.g. 12.50 or 12,50)", idText(v))
 		}
-		b.props["revenue"] = n
-	case tIdentifier:
-		b.traits[f.name] = v
-	case tTrait:
-		b.traits[f.name] = v
+		b.props.set("revenue", n)
+	case tIdentifier, tTrait:
+		b.traits.set(f.name, v)
 	case tProperty:
-		b.props[f.name] = v
+		b.props.set(f.name, v)
 	case tContext:
-		b.ctx[f.name] = v
+		b.ctx.set(f.name, v)
 	}
 	return ""
 }
@@ -299,8 +412,10 @@ func number(v any) (float64, bool) {
 
 // messageID derives the row's messageId from the source and the key
 // column's value, or from the message's content, so importing the same
-// file again makes the same ids and the dedupe stage drops them.
-func (b *builder) messageID(rec record, msg map[string]any) string {
+// file again makes the same ids and the dedupe stage drops them. The
+// content is what encoding/json wrote of the message's map without its
+// context and with context.traits as "ctx".
+func (b *builder) messageID(rec record, t *top, typ string, traits, props fieldSet) string {
 	h := sha256.New()
 	h.Write([]byte(b.sourceID))
 	h.Write([]byte{0})
@@ -308,15 +423,23 @@ func (b *builder) messageID(rec record, msg map[string]any) string {
 		v, _ := rec.value(b.mapping.Key)
 		h.Write([]byte("key\x00" + b.mapping.Event + "\x00" + idText(v)))
 	} else {
-		content := map[string]any{}
-		for k, v := range msg {
-			if k != "context" {
-				content[k] = v
-			}
+		c := append(b.scratch[:0], '{')
+		sep := false
+		c = member(c, &sep, t.has[hasAnonymousID], "anonymousId", t.anonymousID)
+		c = appendFieldSet(appendKey(c, &sep, "ctx"), b.ctxTraits)
+		c = member(c, &sep, t.has[hasEvent], "event", t.event)
+		if len(props) > 0 {
+			c = appendFieldSet(appendKey(c, &sep, "properties"), props)
 		}
-		content["ctx"] = b.ctxTraits
-		enc, _ := json.Marshal(content) // map keys are sorted: stable
-		h.Write(enc)
+		c = member(c, &sep, t.has[hasTimestamp], "timestamp", t.timestamp)
+		if len(traits) > 0 {
+			c = appendFieldSet(appendKey(c, &sep, "traits"), traits)
+		}
+		c = member(c, &sep, true, "type", typ)
+		c = member(c, &sep, t.has[hasUserID], "userId", t.userID)
+		b.scratch = append(c, '}')
+		h.Write(b.scratch)
 	}
-	return "imp-" + hex.EncodeToString(h.Sum(nil)[:16])
+	var sum [sha256.Size]byte
+	return "imp-" + hex.EncodeToString(h.Sum(sum[:0])[:16])
 }

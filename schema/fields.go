@@ -11,11 +11,12 @@ package schema
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
 	"github.com/mosaic-cdp/mosaic/store"
 )
 
@@ -75,26 +76,32 @@ const (
 	maxNameLen = 200
 )
 
-// message is the part of a stored message the schema reads.
-type message struct {
-	Event      string                     `json:"event"`
-	Properties map[string]json.RawMessage `json:"properties"`
-	Traits     map[string]json.RawMessage `json:"traits"`
+// Fields accumulates what events add to the schema, merged by key.
+//
+// Fields are grouped by source, kind and event, and a group's fields are
+// found by name alone, looked up with the name's bytes in place: hashing
+// the whole key of every member of every event, and making a string of
+// each name, was a third of the stage's time.
+type Fields struct {
+	groups map[groupKey]map[string]*store.SchemaField
+	n      int
 }
 
-// Fields accumulates what events add to the schema, merged by key.
-type Fields struct {
-	m map[store.SchemaKey]*store.SchemaField
+// groupKey is a store.SchemaKey without the name.
+type groupKey struct {
+	SourceID, Kind, Event string
 }
 
 // Len returns how many distinct fields f holds.
-func (f *Fields) Len() int { return len(f.m) }
+func (f *Fields) Len() int { return f.n }
 
 // List returns the fields, in no particular order.
 func (f *Fields) List() []store.SchemaField {
-	out := make([]store.SchemaField, 0, len(f.m))
-	for _, v := range f.m {
-		out = append(out, *v)
+	out := make([]store.SchemaField, 0, f.n)
+	for _, g := range f.groups {
+		for _, v := range g {
+			out = append(out, *v)
+		}
 	}
 	return out
 }
@@ -117,45 +124,82 @@ func (f *Fields) Add(ev *mosaic.Event) {
 	if ev.IsSystem() {
 		return
 	}
-	var msg message
-	if json.Unmarshal(ev.Message, &msg) != nil {
+	// The members are read in place: decoding every message into maps
+	// was most of this stage's time.
+	var event string
+	var obj []byte
+	ok := jsonscan.Object(ev.Message, func(key, val []byte) bool {
+		switch string(key) {
+		case "event":
+			event, _ = jsonscan.String(val)
+		case "properties":
+			if kind == store.SchemaProperty {
+				obj = val
+			}
+		case "traits":
+			if kind != store.SchemaProperty {
+				obj = val
+			}
+		}
+		return true
+	})
+	if !ok {
 		return
 	}
 	at := ev.ReceivedAt
-	obj := msg.Traits
 	if kind == store.SchemaProperty {
-		f.put(store.SchemaKey{SourceID: ev.SourceID, Kind: store.SchemaEvent, Event: msg.Event}, 0, at)
-		obj = msg.Properties
+		f.put(f.group(groupKey{ev.SourceID, store.SchemaEvent, event}), groupKey{ev.SourceID, store.SchemaEvent, event}, nil, 0, at)
 	} else {
-		msg.Event = ""
+		event = ""
 	}
-	f.object(ev.SourceID, kind, msg.Event, "", obj, 0, at)
+	gk := groupKey{ev.SourceID, kind, event}
+	var path [maxNameLen]byte
+	f.object(f.group(gk), gk, path[:0], obj, 0, at)
 }
 
-// object adds the members of obj under the path prefix.
-func (f *Fields) object(src, kind, event, prefix string, obj map[string]json.RawMessage, depth int, at time.Time) {
-	for name, raw := range obj {
-		path := prefix + name
-		if len(path) > maxNameLen || name == "" {
-			continue
+// group returns the fields of a source, kind and event, made if new.
+func (f *Fields) group(k groupKey) map[string]*store.SchemaField {
+	if f.groups == nil {
+		f.groups = make(map[groupKey]map[string]*store.SchemaField)
+	}
+	g := f.groups[k]
+	if g == nil {
+		g = make(map[string]*store.SchemaField)
+		f.groups[k] = g
+	}
+	return g
+}
+
+// object adds the members of the JSON object obj (nothing if obj is not an
+// object) under the path prefix, whose capacity holds any name kept.
+func (f *Fields) object(g map[string]*store.SchemaField, gk groupKey, prefix []byte, obj []byte, depth int, at time.Time) {
+	jsonscan.Object(obj, func(key, raw []byte) bool {
+		name, ok := keyBytes(key)
+		if !ok || len(prefix)+len(name) > maxNameLen || len(name) == 0 {
+			return true
 		}
-		raw = bytes.TrimSpace(raw)
+		path := append(prefix, name...)
 		t := typeOf(raw)
-		f.put(store.SchemaKey{SourceID: src, Kind: kind, Event: event, Name: path}, t, at)
+		f.put(g, gk, path, t, at)
 		if t == TypeObject && depth < maxDepth {
-			var inner map[string]json.RawMessage
-			if json.Unmarshal(raw, &inner) == nil {
-				f.object(src, kind, event, path+".", inner, depth+1, at)
-			}
+			f.object(g, gk, append(path, '.'), raw, depth+1, at)
 		}
-	}
+		return true
+	})
 }
 
-func (f *Fields) put(k store.SchemaKey, t uint32, at time.Time) {
-	if f.m == nil {
-		f.m = make(map[store.SchemaKey]*store.SchemaField)
+// keyBytes returns a key's decoded bytes: the raw bytes themselves when
+// decoding would not change them, as for nearly every key.
+func keyBytes(raw []byte) ([]byte, bool) {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return raw, true
 	}
-	if v := f.m[k]; v != nil {
+	name, ok := jsonscan.Key(raw)
+	return []byte(name), ok
+}
+
+func (f *Fields) put(g map[string]*store.SchemaField, gk groupKey, name []byte, t uint32, at time.Time) {
+	if v := g[string(name)]; v != nil {
 		v.Types |= t
 		v.Count++
 		if at.Before(v.FirstSeen) {
@@ -166,8 +210,9 @@ func (f *Fields) put(k store.SchemaKey, t uint32, at time.Time) {
 		}
 		return
 	}
-	f.m[k] = &store.SchemaField{SourceID: k.SourceID, Kind: k.Kind, Event: k.Event, Name: k.Name,
+	g[string(name)] = &store.SchemaField{SourceID: gk.SourceID, Kind: gk.Kind, Event: gk.Event, Name: string(name),
 		Types: t, Count: 1, FirstSeen: at, LastSeen: at}
+	f.n++
 }
 
 // isNested reports whether a field's name is a path into an object.

@@ -140,3 +140,14 @@ func BenchmarkFieldsAdd(b *testing.B) {
 		f.Add(ev)
 	}
 }
+
+// BenchmarkFieldsAddStored measures Add on a product view as the server
+// stores the synthetic journeys' events: the most common track event.
+func BenchmarkFieldsAddStored(b *testing.B) {
+	ev := event("track", `{"type":"track","messageId":"ba87be48-ba5c-4835-b8bb-837b232bcd35","anonymousId":"0b1ba7e1-be39-4a2f-afa6-5032f3ba1c6d","event":"Product Viewed","properties":{"product_id":"P-10533","sku":"PB-10K","category":"Electronics","name":"Solar Power Bank 10,000 mAh","brand":"Lumen Works","price":49.90,"currency":"GBP"},"context":{"ip":"203.0.113.30","library":{"name":"analytics.js","version":"npm:next-1.70.0"},"locale":"en-GB","timezone":"Europe/London","userAgent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36","page":{"path":"/p/solar-power-bank","referrer":"https://www.example.com/","title":"Solar Power Bank 10,000 mAh | Northpeak Outdoor","url":"https://www.example.com/p/solar-power-bank"}},"originalTimestamp":"2024-01-01T00:10:42.880Z","timestamp":"2026-11-23T06:24:06.432818327Z","sentAt":"2024-01-01T00:10:43.268Z","receivedAt":"2026-11-23T06:24:06.820818327Z"}`, t0)
+	var f Fields
+	b.ReportAllocs()
+	for b.Loop() {
+		f.Add(ev)
+	}
+}

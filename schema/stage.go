@@ -133,7 +133,7 @@ type run struct {
 
 func (r *run) follow(ctx context.Context) {
 	for ctx.Err() == nil {
-		evs, next, err := r.events.Events(ctx, engine.EventQuery{After: r.cursor, Limit: engine.MaxEventsLimit})
+		evs, next, err := r.events.Events(ctx, engine.EventQuery{After: r.cursor, Limit: engine.MaxEventsLimit, Plain: true})
 		if err != nil {
 			r.opts.Log.Error("schema stage cannot read events; retrying", "after", r.cursor, "err", err)
 			sleep(ctx, time.Second)

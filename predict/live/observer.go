@@ -140,7 +140,11 @@ func (o *Observer) Observe(c *engine.ProfileChange) {
 		h.insertAct(a, o.opts.MaxActivities)
 	}
 	o.hs[c.Profile] = h
-	o.dirty[c.Profile], o.deleted[c.Profile] = true, false
+	o.dirty[c.Profile] = true
+	// Deleting (rather than storing false) keeps the map to the profiles
+	// removed, not every profile an event touched, for Checkpoint to range
+	// over and clear.
+	delete(o.deleted, c.Profile)
 }
 
 func (o *Observer) remove(id uint64) {
@@ -204,12 +208,21 @@ type message struct {
 // predictions.
 func (o *Observer) parse(c *engine.ProfileChange) (*order, act, bool) {
 	switch c.Event.Type { // known without decoding: identify, group, alias hold nothing for the models
-	case mosaic.TypeTrack, mosaic.TypePage, mosaic.TypeScreen, "": // "": not stamped, decode to know
+	case mosaic.TypeTrack:
+		// The profile read the event's name: most tracks say nothing to
+		// the models, and decoding every message cost a tenth of the
+		// processing.
+		if c.Name != "" && c.Name != o.opts.OrderEvent {
+			if _, ok := engagementEvents[c.Name]; !ok {
+				return nil, act{}, false
+			}
+		}
+	case mosaic.TypePage, mosaic.TypeScreen, "": // "": not stamped, decode to know
 	default:
 		return nil, act{}, false
 	}
-	var m message
-	if json.Unmarshal(c.Event.Message, &m) != nil {
+	m, ok := readMessage(c.Event.Message)
+	if !ok {
 		return nil, act{}, false
 	}
 	t := c.Event.ReceivedAt
