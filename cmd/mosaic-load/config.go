@@ -15,6 +15,11 @@ import (
 // leaving a flood running.
 const maxDuration = 10 * time.Minute
 
+// maxJourneysDuration bounds a run of journeys, which ends by itself when
+// all are sent: ten million events take longer than maxDuration on a
+// small machine that also processes them.
+const maxJourneysDuration = time.Hour
+
 // RunConfig is the configuration of one load run, parsed once from flags.
 type RunConfig struct {
 	URL         string        // base URL of a Mosaic server on this machine
@@ -50,7 +55,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*RunConfig, error) {
 	fs.StringVar(&c.Mode, "mode", "batch", "batch: POST /v1/batch with -batch events; track: one event per request to /v1/track, /v1/page or /v1/identify")
 	fs.IntVar(&c.Batch, "batch", 100, "events per batch request (batch mode)")
 	fs.IntVar(&c.Concurrency, "concurrency", 32, "concurrent clients, each with one request in flight")
-	fs.DurationVar(&c.Duration, "duration", 0, "how long to send (required without -journeys, at most 10m)")
+	fs.DurationVar(&c.Duration, "duration", 0, "how long to send (required without -journeys, at most 10m; with -journeys at most 1h, and 1h by default)")
 	fs.Float64Var(&c.Rate, "rate", 0, "requests per second over all clients; 0 sends as fast as the server acknowledges")
 	fs.BoolVar(&c.Gzip, "gzip", false, "gzip request bodies")
 	fs.StringVar(&c.Record, "record", "", "append every acknowledged messageId to this file, one per line")
@@ -65,7 +70,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*RunConfig, error) {
 	}
 	if c.Journeys > 0 && c.Duration == 0 {
 		// Journeys end by themselves; the duration only bounds the run.
-		c.Duration = maxDuration
+		c.Duration = maxJourneysDuration
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q: 'mosaic-load run' takes only flags", fs.Args())
@@ -97,8 +102,8 @@ func (c *RunConfig) Validate() error {
 	if c.Concurrency < 1 || c.Concurrency > 4096 {
 		errs = append(errs, fmt.Errorf("-concurrency must be 1 to 4096, not %d", c.Concurrency))
 	}
-	if c.Duration <= 0 || c.Duration > maxDuration {
-		errs = append(errs, fmt.Errorf("-duration must be set, from 1ms to %s (e.g. -duration 30s), not %s", maxDuration, c.Duration))
+	if limit := c.durationLimit(); c.Duration <= 0 || c.Duration > limit {
+		errs = append(errs, fmt.Errorf("-duration must be set, from 1ms to %s (e.g. -duration 30s), not %s", limit, c.Duration))
 	}
 	if c.Rate < 0 {
 		errs = append(errs, fmt.Errorf("-rate must be 0 (unlimited) or positive, not %v", c.Rate))
@@ -121,4 +126,12 @@ func (c *RunConfig) eventsPerRequest() int {
 		return 1
 	}
 	return c.Batch
+}
+
+// durationLimit returns the longest run allowed.
+func (c *RunConfig) durationLimit() time.Duration {
+	if c.Journeys > 0 {
+		return maxJourneysDuration
+	}
+	return maxDuration
 }

@@ -132,8 +132,8 @@ func TestParseRunJourneyFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := parseRunFlags(tt.args, io.Discard)
-			if tt.wantErr == "" && (err != nil || cfg.Duration != maxDuration) {
-				t.Fatalf("parseRunFlags(%q) = %v, want no error and duration %s", tt.args, err, maxDuration)
+			if tt.wantErr == "" && (err != nil || cfg.Duration != maxJourneysDuration) {
+				t.Fatalf("parseRunFlags(%q) = %v, want no error and duration %s", tt.args, err, maxJourneysDuration)
 			}
 			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("parseRunFlags(%q) = %v, want an error containing %q", tt.args, err, tt.wantErr)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
+	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +38,37 @@ func poll(t *testing.T, m *Main, path string, what string, check func([]byte) bo
 	}
 	t.Fatalf("GET %s = %d %s; never %s", path, status, body, what)
 	return nil
+}
+
+// timelineNames reads a profile's whole timeline by pages of limit and
+// returns each item's event name, or its type when it has none.
+func timelineNames(t *testing.T, m *Main, path string, limit int) []string {
+	t.Helper()
+	var names []string
+	for before := ""; ; {
+		status, body := do(t, "GET", fmt.Sprintf("%s%s?limit=%d&before=%s", m.URL(), path, limit, url.QueryEscape(before)), adminHeader(), "")
+		var page struct {
+			Events []struct {
+				Type     string          `json:"type"`
+				Name     string          `json:"name"`
+				Audience json.RawMessage `json:"audience"`
+			} `json:"events"`
+			NextBefore string `json:"next_before"`
+		}
+		if status != 200 || json.Unmarshal(body, &page) != nil {
+			t.Fatalf("GET %s = %d %s", path, status, body)
+		}
+		for _, e := range page.Events {
+			if strings.HasPrefix(e.Name, "Audience ") && !strings.Contains(string(e.Audience), `"key":"nl_buyers"`) {
+				t.Errorf("timeline item %s names no audience nl_buyers: %s", e.Name, e.Audience)
+			}
+			names = append(names, cmp.Or(e.Name, e.Type))
+		}
+		if page.NextBefore == "" || len(names) > 20 {
+			return names
+		}
+		before = page.NextBefore
+	}
 }
 
 // TestAudiencesEndToEnd: events sent with the real Segment SDK make a
@@ -74,6 +108,14 @@ func TestAudiencesEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		poll(t, m, "/api/v1/audiences/nl_buyers/members", "the member", func(b []byte) bool { return strings.Contains(string(b), `"total":1`) })
+		// The entry is in the profile's timeline, newest, above the events
+		// that caused it, once saved with the next checkpoint. Events are
+		// at their own time: the order was placed an hour ago.
+		timeline := "/api/v1/profiles/user_id:u-1/events"
+		poll(t, m, timeline, "the entry in the timeline", func(b []byte) bool { return strings.Contains(string(b), `"Audience Entered"`) })
+		if got, want := timelineNames(t, m, timeline, 50), []string{"Audience Entered", "identify", "Order Completed"}; !slices.Equal(got, want) {
+			t.Errorf("timeline = %q, want %q", got, want)
+		}
 		body = poll(t, m, "/api/v1/audiences/nl_buyers/explain/user_id:u-1", "explained", func([]byte) bool { return true })
 		var x struct {
 			Member      bool       `json:"member"`
@@ -111,6 +153,16 @@ func TestAudiencesEndToEnd(t *testing.T) {
 		}
 		if d := exited.At.Sub(*x.NextChange); d.Abs() > time.Microsecond {
 			t.Errorf("exit at %v, want the moment the order left the window, %v", exited.At, *x.NextChange)
+		}
+		// The exit is in the timeline too, and pages of one item walk the
+		// same merged timeline as one page.
+		poll(t, m, timeline, "the exit in the timeline", func(b []byte) bool { return strings.Contains(string(b), `"Audience Exited"`) })
+		want := []string{"Audience Exited", "Audience Entered", "identify", "Order Completed"}
+		if got := timelineNames(t, m, timeline, 50); !slices.Equal(got, want) {
+			t.Errorf("timeline = %q, want %q", got, want)
+		}
+		if got := timelineNames(t, m, timeline, 1); !slices.Equal(got, want) {
+			t.Errorf("timeline by pages of 1 = %q, want %q", got, want)
 		}
 		body = poll(t, m, "/api/v1/profiles/"+url.PathEscape(entered.ProfileID)+"/audiences", "profile view", func([]byte) bool { return true })
 		if !strings.Contains(string(body), `"orders_1h":{"value":0}`) {

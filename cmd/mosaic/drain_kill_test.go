@@ -76,7 +76,8 @@ func (h *drainReceiver) distinct() int {
 // queued while the destination is paused is draining when the server is
 // killed with SIGKILL. After a restart every message arrives, in order per
 // profile; the only duplicates are messages sent but not yet recorded when
-// the server died (at most one claim round), with the same webhook-id.
+// the server died (at most two claim rounds: one being recorded while the
+// next is sent), with the same webhook-id.
 func TestKillDuringDrain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -164,9 +165,9 @@ func TestKillDuringDrain(t *testing.T) {
 		dups += n - 1
 	}
 	// A worker records a claim round's outcomes (at most 1000 messages)
-	// after sending it: those sent but not recorded are sent again.
-	if dups > 1000 {
-		t.Errorf("%d duplicate deliveries, want at most one claim round (1000)", dups)
+	// while it sends the next round: two rounds may be unrecorded.
+	if dups > 2000 {
+		t.Errorf("%d duplicate deliveries, want at most two claim rounds (2000)", dups)
 	}
 	t.Logf("%d messages, %d delivered before the kill, %d sent twice", total, atKill, dups)
 	for u := range users {

@@ -86,6 +86,12 @@ func (s *serverProc) dumpUsers(t *testing.T) (map[string]string, map[string]int6
 		ref := fmt.Sprintf("user_id:u-%d", u)
 		for _, suffix := range []string{"", "/identity", "/events?limit=500"} {
 			status, body := do(t, "GET", s.url+"/api/v1/profiles/"+ref+suffix, adminHeader(), "")
+			// 503 says "again later": on a loaded machine a cluster's
+			// short lease may pass from node to node while this reads.
+			for deadline := time.Now().Add(time.Minute); status == 503 && time.Now().Before(deadline); {
+				time.Sleep(100 * time.Millisecond)
+				status, body = do(t, "GET", s.url+"/api/v1/profiles/"+ref+suffix, adminHeader(), "")
+			}
 			out[ref+suffix] = fmt.Sprintf("%d %s", status, body)
 			if suffix == "" && status == 200 {
 				var p profileJSON

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic"
@@ -12,6 +14,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/privacy"
+	"github.com/mosaic-cdp/mosaic/profile"
 	"github.com/mosaic-cdp/mosaic/store"
 )
 
@@ -96,6 +99,39 @@ func (m *Main) EraseEvents(ctx context.Context, find func(context.Context) ([]ui
 		return 0, err
 	}
 	return len(seqs), m.Store.Compact(ctx)
+}
+
+// EraseProfiles implements privacy.Env: the profile stage erases the
+// profiles while everything keeps running (engine.Profiles.Erase).
+// Erasures run one at a time.
+func (m *Main) EraseProfiles(ctx context.Context, refs []string) (int, []string, error) {
+	m.erasing.Lock()
+	defer m.erasing.Unlock()
+	t := m.current()
+	if t == nil {
+		return 0, nil, errNoStages
+	}
+	o, err := t.profiles.Erase(ctx, refs...)
+	if err != nil {
+		return 0, nil, err
+	}
+	m.Logger.Info("profiles erased", "profiles", len(o.Profiles), "seq", o.Seq, "events", o.Events,
+		"absorbed", len(o.Absorbed), "rebuilt", len(o.Rebuilt), "deferred", len(o.Deferred))
+	var profiles []string
+	for _, id := range append(o.Profiles, o.Absorbed...) {
+		profiles = append(profiles, id.String())
+	}
+	return o.Events, profiles, nil
+}
+
+// redact overwrites records of the event log with tombstones, for the
+// profile stage's erasures; nil if the log cannot.
+func (m *Main) redact() engine.RedactFunc {
+	log, ok := m.Log.(redactor)
+	if !ok {
+		return nil
+	}
+	return func(seqs []uint64) (int, error) { return log.Redact(seqs, tombstone) }
 }
 
 // restart replaces the stopped term old with a new one on the same store
@@ -197,10 +233,10 @@ func (m *Main) Granted(ctx context.Context, profileID uint64, purposes []string)
 }
 
 // newRequests returns the data subject request service.
-func (m *Main) newRequests(ctx context.Context, secret []byte) (*privacy.Requests, error) {
+func (m *Main) newRequests(ctx context.Context, secret []byte, recipients privacy.Recipients) (*privacy.Requests, error) {
 	r, err := privacy.NewRequests(m.Store, m, secret, privacy.RequestOptions{
 		Log: m.Logger.With("part", "privacy"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
-		ExportDir: filepath.Join(m.Config.Data, "exports"),
+		ExportDir: filepath.Join(m.Config.Data, "exports"), Recipients: recipients, Audiences: m, AnonymousExpiry: m.anonymousExpiry(),
 	})
 	if err != nil {
 		return nil, err
@@ -244,4 +280,92 @@ func (m *Main) Expired(ctx context.Context, cutoffs map[string]time.Time) ([]uin
 		err = nil
 	}
 	return seqs, err
+}
+
+// InactiveAnonymous implements privacy.Env from the profile stage's
+// memory: the latest event time of each profile, then the identifiers of
+// those inactive since before.
+func (m *Main) InactiveAnonymous(ctx context.Context, before time.Time, types []string) ([]uint64, error) {
+	t := m.current()
+	if t == nil {
+		return nil, errNoStages
+	}
+	var idle []uint64
+	t.profiles.ReadProfiles(t.profiles.ProfileIDs(), func(ps []*profile.Profile) {
+		for _, p := range ps {
+			if last := p.LastSeen(); !last.IsZero() && last.Before(before) {
+				idle = append(idle, p.ID)
+			}
+		}
+	})
+	var out []uint64
+	for _, id := range idle {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		v, err := t.profiles.Identity(identity.ProfileID(id).String())
+		if mosaic.ErrorCode(err) == mosaic.ENOTFOUND {
+			continue // merged away meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		anonymous := len(v.Identifiers) > 0
+		for _, i := range v.Identifiers {
+			anonymous = anonymous && slices.Contains(types, i.Type)
+		}
+		if anonymous && uint64(v.ID) == id {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// anonymousExpiry is --anonymous-expiry, checked by Validate.
+func (m *Main) anonymousExpiry() privacy.Expiry {
+	e, _ := privacy.ParseExpiry(m.Config.AnonymousExpiry)
+	return e
+}
+
+// AudienceHistoryJSON implements privacy.AudienceHistory on the current
+// generation's audiences.
+func (m *Main) AudienceHistoryJSON(ctx context.Context, profileIDs []uint64) ([]any, error) {
+	t := m.current()
+	if t == nil {
+		return nil, errNoStages
+	}
+	type change struct {
+		Profile    string          `json:"profile"`
+		AudienceID string          `json:"audience_id"`
+		Key        string          `json:"key,omitempty"`
+		Name       string          `json:"name,omitempty"`
+		Event      string          `json:"event"`
+		At         time.Time       `json:"at"`
+		Cause      json.RawMessage `json:"cause"`
+	}
+	var all []change
+	for _, id := range profileIDs {
+		var before time.Time
+		var beforeID int64
+		for {
+			page, err := t.segments.ProfileChanges(ctx, id, before, beforeID, 500)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range page {
+				all = append(all, change{Profile: identity.ProfileID(id).String(), AudienceID: c.AudienceID, Key: c.Key,
+					Name: c.Name, Event: c.Event(), At: c.At, Cause: c.Cause})
+			}
+			if len(page) < 500 {
+				break
+			}
+			before, beforeID = page[len(page)-1].At, page[len(page)-1].ID
+		}
+	}
+	slices.SortStableFunc(all, func(a, b change) int { return a.At.Compare(b.At) })
+	out := make([]any, len(all))
+	for i := range all {
+		out[i] = all[i]
+	}
+	return out, nil
 }

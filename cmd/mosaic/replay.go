@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mosaic-cdp/mosaic/clean"
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/identity"
@@ -26,6 +27,7 @@ type ReplayCmd struct {
 
 	PredictOrderEvent      string `help:"Track event that records a purchase (as for serve)." default:"Order Completed"`
 	PredictRevenueProperty string `help:"Property of the order event that holds its value (as for serve)." default:"revenue"`
+	Purposes               string `help:"The consent purposes, as for serve: empty keeps the stored list (what serve and the purposes API set); a changed list replaces it. Consent signals for other purposes are dropped." placeholder:"LIST"`
 }
 
 // Run deletes the derived state, replays the whole log through the engine
@@ -52,11 +54,21 @@ func (c *ReplayCmd) Run(g *Globals) error {
 	if err := st.ResetDerived(ctx); err != nil {
 		return fmt.Errorf("delete derived state: %w", err)
 	}
-	e := engine.New(lg, st, engine.Options{Window: c.DedupeWindow})
+	// Profiles keep the browser, OS and device of the events' user agents
+	// (derived traits), so the replay enriches events as the server does.
+	agents, err := clean.NewUserAgents(0)
+	if err != nil {
+		return err
+	}
+	enricher := clean.New(clean.Options{Settings: st, UserAgents: agents})
+	e := engine.New(lg, st, engine.Options{Window: c.DedupeWindow, Enrich: enricher.Enrich})
 	// The observers rebuild each profile's orders and engagement (for the
 	// predictions) and its consent.
 	obs := live.NewObserver(st, live.ObserverOptions{OrderEvent: c.PredictOrderEvent, RevenueProperty: c.PredictRevenueProperty})
-	_, consent, err := consentObserver(st, false) // defaults apply when reading, not to what is kept
+	if err := seedPurposes(ctx, st, c.Purposes); err != nil {
+		return err
+	}
+	_, consent, err := consentObserver(ctx, st, false) // defaults apply when reading, not to what is kept
 	if err != nil {
 		return err
 	}

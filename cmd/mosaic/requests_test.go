@@ -66,6 +66,9 @@ func TestErasureEndToEnd(t *testing.T) {
 		dir := t.TempDir()
 		m := startMain(t, append([]string{"--data", dir}, serveArgs...)...)
 		src := createSource(t, m, "web")
+		if status, body := do(t, "POST", m.URL()+"/api/v1/audiences", adminHeader(), `{"key":"gold","name":"Gold plan","condition":"trait plan = \"gold\""}`); status != 201 {
+			t.Fatalf("create audience = %d %s", status, body)
+		}
 		postConsentBatch(t, m, src.WriteKey, nil, `[
 			{"type":"page","anonymousId":"anon-zq-111","name":"Home"},
 			{"type":"page","anonymousId":"anon-zq-222","name":"Shoes"},
@@ -95,12 +98,18 @@ func TestErasureEndToEnd(t *testing.T) {
 			Identifiers []struct{ Type, Value string }
 			Consent     struct{ History []any }
 			Traits      map[string][]any `json:"trait_history"`
+			Audiences   []struct {
+				Profile, Key, Event string
+			}
 		}
 		if status != 200 || json.Unmarshal(export, &x) != nil {
 			t.Fatalf("export = %d %s", status, export)
 		}
 		if x.Schema != "mosaic.access.v1" || x.Profile.ID != person.ID || len(x.Events) != 6 || len(x.Identifiers) != 5 || len(x.Consent.History) != 1 || len(x.Traits["email"]) != 1 {
 			t.Errorf("export = %s; want the profile, 6 events (5 and the consent record), 5 identifiers, 1 consent decision, the email's history", export)
+		}
+		if len(x.Audiences) != 1 || x.Audiences[0].Key != "gold" || x.Audiences[0].Event != "Audience Entered" || x.Audiences[0].Profile != person.ID {
+			t.Errorf("export audiences = %+v, want the person's one entry into gold (and not Olga's)", x.Audiences)
 		}
 		if bytes.Contains(export, []byte("olga")) || bytes.Contains(export, []byte("user-ot-1")) {
 			t.Errorf("the export holds another person's data: %s", export)
@@ -112,12 +121,16 @@ func TestErasureEndToEnd(t *testing.T) {
 		// Erase.
 		er := submitRequest(t, m, `{"type":"erase","identifier":{"type":"email","value":"Zed.Unique@ZQ-Mail.nl"}}`)
 		var outcome struct {
-			EventsErased     int `json:"events_erased"`
-			QuarantineErased int `json:"quarantine_erased"`
-			ExportsRemoved   int `json:"exports_removed"`
+			EventsErased     int    `json:"events_erased"`
+			QuarantineErased int    `json:"quarantine_erased"`
+			ExportsRemoved   int    `json:"exports_removed"`
+			Method           string `json:"method"`
 		}
 		if err := json.Unmarshal(er.Outcome, &outcome); err != nil || outcome.EventsErased != 6 || outcome.QuarantineErased != 1 || outcome.ExportsRemoved != 2 {
 			t.Errorf("erase outcome = %s, want 6 events, 1 quarantined message, 2 export files", er.Outcome)
+		}
+		if outcome.Method != "profile" {
+			t.Errorf("erase outcome = %s, want the profile erased in place (method profile), not all derived state rebuilt", er.Outcome)
 		}
 		for _, ref := range []string{"email:zed.unique@zq-mail.nl", "user_id:user-zq-9", "anonymous_id:anon-zq-111", "anonymous_id:anon-zq-222", person.ID} {
 			if status, b := do(t, "GET", m.URL()+"/api/v1/profiles/"+ref, adminHeader(), ""); status != 404 {

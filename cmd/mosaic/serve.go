@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mosaic-cdp/mosaic/activate"
+	"github.com/mosaic-cdp/mosaic/privacy"
 )
 
 // ServeCmd holds the server's configuration: every field is a flag, an
@@ -39,6 +40,11 @@ type ServeCmd struct {
 	DeliveryMaxAge         time.Duration `help:"How long a message is retried before it becomes a dead letter." default:"72h"`
 	DeliveryRetention      time.Duration `help:"How long delivered and consent-blocked messages stay listed before they are deleted; pending and dead ones always stay." default:"168h"`
 	DeliveryRetry          time.Duration `help:"Delay before the first retry of a failed delivery; each later one waits 4x longer (up to 6h), with jitter." default:"5s"`
+	GeoipDB                string        `help:"MMDB file (MaxMind or ip-location-db layout) to look up the country, and with a city database the city, of each event's context.ip. No database ships with Mosaic; see docs/data-quality.md for free ones and their attribution terms. Unset: no geolocation." name:"geoip-db" env:"MOSAIC_GEOIP_DB" placeholder:"PATH"`
+	RecordIP               bool          `help:"Put the client's address in context.ip of Tracking API messages that carry none, as Segment does, for geolocation. Per source, the cleaning setting ip truncates or removes it before it is stored." default:"true" negatable:""`
+	TrustedProxies         string        `help:"Comma-separated CIDRs of proxies in front of the server (load balancers) whose X-Forwarded-For header names the client. Default: none; the peer's address is the client's." placeholder:"CIDRS"`
+	Purposes               string        `help:"The consent purposes of this installation, comma-separated; ':granted' marks one that needs no consent, e.g. necessary:granted,analytics,marketing,support_chat. They are stored: the list seeds them at the first start and replaces them whenever it changes; empty or unchanged keeps the stored list, with changes made through /api/v1/privacy/purposes. Default at the first start: necessary:granted,analytics,personalisation,marketing,advertising,sale_sharing." placeholder:"LIST"`
+	AnonymousExpiry        string        `help:"How long a profile known only by anonymous IDs may be inactive before its events are erased: 13mo (months), 400d (days) or off." default:"13mo" placeholder:"PERIOD"`
 	LogFormat              string        `help:"Log format: text (for people) or json (for log collectors)." enum:"text,json" default:"text"`
 	LogLevel               string        `help:"Log level: debug, info, warn or error." enum:"debug,info,warn,error" default:"info"`
 }
@@ -70,6 +76,9 @@ func (c *ServeCmd) Validate() error {
 	if _, err := activate.ParseAllowList(c.WebhookAllowCIDR); err != nil {
 		errs = append(errs, fmt.Errorf("--webhook-allow-cidr: %v", err))
 	}
+	if _, err := parseCIDRs(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies: %v", err))
+	}
 	if c.DeliveryMaxAge < time.Minute {
 		errs = append(errs, fmt.Errorf("--delivery-max-age must be at least 1m, not %s", c.DeliveryMaxAge))
 	}
@@ -90,6 +99,12 @@ func (c *ServeCmd) Validate() error {
 	}
 	if strings.TrimSpace(c.PredictOrderEvent) == "" || strings.TrimSpace(c.PredictRevenueProperty) == "" {
 		errs = append(errs, errors.New("--predict-order-event and --predict-revenue-property must not be empty"))
+	}
+	if _, err := privacy.ParsePurposes(c.Purposes); err != nil {
+		errs = append(errs, fmt.Errorf("--purposes: %v", err))
+	}
+	if _, err := privacy.ParseExpiry(c.AnonymousExpiry); err != nil {
+		errs = append(errs, fmt.Errorf("--anonymous-expiry: %v", err))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive, not %s", c.ShutdownTimeout))

@@ -59,6 +59,9 @@ type Main struct {
 	Predictions *live.Service
 
 	violations *clean.Violations
+	cleaner    *clean.Cleaner     // standardises events on the way in, enriches them on the way out of the log
+	geo        *clean.GeoDB       // --geoip-db; nil without
+	agents     *clean.UserAgents  // the user-agent parser, shared by every term
 	bgStop     context.CancelFunc // node-level background work (violation counts)
 	bgDone     chan error
 	Consent    *privacy.Service // of the latest term of the stages
@@ -208,9 +211,15 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	copts := collect.DefaultOptions()
 	copts.Log, copts.Registerer, copts.MaxInFlight = m.Logger.With("part", "collect"), m.registry, m.Config.MaxInFlight
 	copts.IsNoSpace = func(err error) bool { return errors.Is(err, eventlog.ErrNoSpace) }
+	if err := m.openEnrichment(); err != nil {
+		return nil, err
+	}
 	cleaner := clean.New(clean.Options{DefaultRegion: m.Config.DefaultRegion, Settings: m.Store,
-		Log: m.Logger.With("part", "clean"), Violations: m.violations})
+		Log: m.Logger.With("part", "clean"), Violations: m.violations, Geo: m.geo, UserAgents: m.agents})
 	copts.Cleaner = cleaner
+	m.cleaner = cleaner
+	copts.RecordIP = m.Config.RecordIP
+	copts.TrustedProxies, _ = parseCIDRs(m.Config.TrustedProxies) // checked by Validate
 	copts.Suppressed = m.Requests.Suppressed
 	tracking := collect.NewHandler(m.Log, sources, m.Store, copts)
 	importer, err := imports.NewManager(tracking, m.Store, imports.Options{
@@ -220,7 +229,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 	}
 	m.adminOpts = api.Options{
 		Log: m.Logger.With("part", "api"), TokenHash: tokenHash,
-		Audit: m.Audit, Tokens: m.Store, Requests: m.Requests,
+		Audit: m.Audit, Tokens: m.Store, Users: m.Store, Requests: m.Requests,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 		Imports:       importer, Quality: cleaner, Violations: m.violations, Cluster: m,
 	}
@@ -332,6 +341,9 @@ func (m *Main) Close(ctx context.Context) error {
 			if err := m.Log.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close event log: %w", err))
 			}
+		}
+		if m.geo != nil {
+			m.geo.Close()
 		}
 		if m.Store != nil {
 			if err := m.Store.Close(); err != nil {

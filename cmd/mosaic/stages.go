@@ -150,6 +150,7 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 	t := &term{metrics: &termMetrics{reg: m.registry}, st: st}
 	t.engine = engine.New(m.Log, st, engine.Options{
 		Log: m.Logger.With("part", "engine"), Window: m.Config.DedupeWindow, Registerer: t.metrics,
+		Enrich: m.enrich(),
 	})
 	// Audiences read predicted traits, and are evaluated again after each
 	// fit; the two are made in that order, so the callback finds them.
@@ -163,17 +164,31 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 		return nil, err
 	}
 	t.predict = predict
-	segments = segment.New(st, t.engine, segment.Options{Log: m.Logger.With("part", "segments"), Predicted: predict.Predicted})
-	t.segments = segments
-	consentObs, consentObservers, err := consentObserver(st, m.Config.ConsentDefault == "grant")
+	// Audience changes go out as soon as they are saved: the profile
+	// stage and the segment engine's own saves wake audience delivery,
+	// made further down (before any stage runs).
+	var audiences *activate.AudienceDelivery
+	changesSaved := func() {
+		if audiences != nil {
+			audiences.Notify()
+		}
+	}
+	consentObs, consentObservers, err := consentObserver(context.Background(), st, m.Config.ConsentDefault == "grant")
 	if err != nil {
 		return nil, err
 	}
+	// The condition consent(...) reads the privacy consent model, so its
+	// observers come before the segment engine's in Observers.
+	segments = segment.New(st, t.engine, segment.Options{Log: m.Logger.With("part", "segments"), Predicted: predict.Predicted, Consent: consentObs,
+		ChangesSaved: changesSaved})
+	t.segments = segments
 	t.profiles, err = engine.NewProfiles(t.engine, st, engine.ProfileOptions{
 		Log: m.Logger.With("part", "profiles"), Extract: identity.ExtractConfig{DefaultRegion: m.Config.DefaultRegion},
 		Append:     m.Log.Append,
-		Observers:  append([]engine.ProfileObserver{t.segments, predictObs}, consentObservers...),
+		Redact:     m.redact(),
+		Observers:  append(consentObservers, t.segments, predictObs),
 		Partitions: m.Config.ProfilePartitions,
+		Saved:      func(uint64) { changesSaved() },
 	})
 	if err != nil {
 		return nil, err
@@ -181,13 +196,13 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 	t.segments.Attach(t.profiles)
 	t.consent = privacy.NewService(consentObs, t.profiles, m.Log, nil)
 	var forward *activate.Forwarder
-	var audiences *activate.AudienceDelivery
 	t.activate, forward, audiences = m.openActivation(st, t.engine, t.profiles, t.segments, t.consent)
 	t.schema = schema.New(t.engine, st, schema.Options{Log: m.Logger.With("part", "schema")})
 	opts := m.adminOpts
 	opts.Profiles, opts.Identity, opts.EventReader = t.profiles, t.profiles, t.engine
 	opts.Destinations, opts.Segments, opts.Schema, opts.Predictions = t.activate, t.segments, t.schema, t.predict
 	opts.Consent = t.consent
+	opts.Purposes = privacy.NewCatalog(st, consentObs, m.Config.ConsentDefault == "grant", nil)
 	t.admin = api.New(st, t.engine, opts)
 	m.Engine, m.Profiles, m.Activate, m.Segments, m.Schema, m.Predictions = t.engine, t.profiles, t.activate, t.segments, t.schema, t.predict
 	m.Consent = t.consent

@@ -57,9 +57,12 @@ func newAdminToken(ctx context.Context, st settings, stderr io.Writer) ([32]byte
 	return h, nil
 }
 
-// TokenCmd manages the admin token.
+// TokenCmd manages the admin token and role tokens.
 type TokenCmd struct {
-	Reset TokenResetCmd `cmd:"" help:"Make a new admin token, replacing the stored one. Stop the server first; it reads the token at start."`
+	Reset  TokenResetCmd  `cmd:"" help:"Make a new admin token, replacing the stored one. Stop the server first; it reads the token at start."`
+	Create TokenCreateCmd `cmd:"" help:"Make a role token for a program (shown once)."`
+	List   TokenListCmd   `cmd:"" help:"List the active role tokens."`
+	Revoke TokenRevokeCmd `cmd:"" help:"Revoke a role token."`
 }
 
 // TokenResetCmd replaces a lost admin token.
