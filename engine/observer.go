@@ -16,8 +16,11 @@ import (
 // The partition workers call Observe (see partition.go): one profile's
 // changes always in log order, after the merges that made it; changes of
 // different profiles may come in another order than the log's, since
-// partitions run in parallel. Calls are never concurrent with each other or
-// with Checkpoint: the stage serialises them. Observe runs with the
+// partitions run in parallel. Calls to one observer are never concurrent
+// with each other or with its Checkpoint: the stage serialises them. Two
+// observers may be called at the same time, for different profiles, so one
+// that reads another's state (audiences read consent and predicted traits)
+// goes through that one's own locking. Observe runs with the
 // profile's partition locked: it must be quick and must not call back into
 // the stage. Heavy or blocking work (delivery, I/O) belongs to the save
 // Checkpoint returns, which runs in the background.

@@ -144,7 +144,7 @@ func NewProfiles(dedupe *Engine, st store.ProfileStore, opts ProfileOptions) (*P
 	p := &Profiles{
 		dedupe: dedupe, st: st, opts: opts, x: x,
 		redirects:   map[identity.ProfileID]identity.ProfileID{},
-		obs:         &observers{list: opts.Observers},
+		obs:         newObservers(opts.Observers),
 		advanced:    make(chan struct{}),
 		systemState: systemState{requests: make(chan func()), wake: make(chan struct{}, 1)},
 	}
@@ -322,6 +322,9 @@ func (p *Profiles) follow(ctx context.Context) {
 		ops := make([][]partitionOp, len(p.parts))
 		for i := range evs {
 			ev := &evs[i]
+			if i%yieldEvery == yieldEvery-1 {
+				runtime.Gosched() // see yieldEvery
+			}
 			if !ev.IsSystem() {
 				p.process(ev, ops)
 				continue

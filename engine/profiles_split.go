@@ -155,11 +155,7 @@ func (p *Profiles) tellRemoved(seq uint64, removed []identity.ProfileID, erased 
 			c.Removed = append(c.Removed, id)
 		}
 	}
-	p.obs.mu.Lock()
-	defer p.obs.mu.Unlock()
-	for _, o := range p.opts.Observers {
-		o.Observe(c)
-	}
+	p.obs.tell(c)
 }
 
 // recordDecisions queues identity decisions for the next save.
