@@ -59,8 +59,7 @@ func (db *DB) LoadProfiles(ctx context.Context, fn func(id uint64, data []byte) 
 }
 
 // SaveProfiles implements store.ProfileStore. Statements are prepared once
-// per commit and run row by row: in SQLite, with no round trips, that is as
-// fast as a multi-row INSERT and keeps one row's values apart from another's.
+// per commit; profile rows are upserted and sealed rowChunk a statement.
 func (db *DB) SaveProfiles(ctx context.Context, c *store.ProfileCommit) error {
 	if err := checkProfileCommit(c); err != nil {
 		return err
