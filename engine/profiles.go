@@ -83,10 +83,10 @@ type Profiles struct {
 
 	mu        sync.RWMutex                              // guards redirects and saving
 	redirects map[identity.ProfileID]identity.ProfileID // absorbed → survivor
-	// saving are the timeline rows of the commit being saved: flushed from
+	// saving are the timeline rows of the commit being saved, by batch: flushed from
 	// the partitions, not yet in the store, and still to be shown by
 	// Timeline.
-	saving  []store.TimelineRow
+	saving  [][]store.TimelineRow
 	parts   []*partition
 	obs     *observers
 	folding sync.WaitGroup // the slices of operations the partitions are folding
@@ -572,7 +572,9 @@ func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 	c := &store.ProfileCommit{Seq: p.cursor, Batches: batches, Decisions: p.decisions}
 	p.mu.Lock()
 	for _, b := range batches {
-		p.saving = append(p.saving, b.Timeline...) // a failed commit's rows stay until it is saved
+		// Kept by batch, not copied into one slice: a failed commit's
+		// rows stay until it is saved.
+		p.saving = append(p.saving, b.Timeline)
 	}
 	p.mu.Unlock()
 	if snapshot {

@@ -114,12 +114,14 @@ func (p *Profiles) Timeline(ctx context.Context, ref string, before time.Time, b
 	}
 	w.mu.RUnlock()
 	p.mu.RLock()
-	for _, t := range p.saving {
-		// A row being saved may belong to a profile that id absorbed since:
-		// the store moves it to id in the same save.
-		if p.survivorLocked(t.ProfileID) == uint64(id) && (before.IsZero() || t.Time.Before(before) || (t.Time.Equal(before) && t.Seq < beforeSeq)) {
-			t.ProfileID = uint64(id)
-			out = append(out, t)
+	for _, rows := range p.saving {
+		for _, t := range rows {
+			// A row being saved may belong to a profile that id absorbed
+			// since: the store moves it to id in the same save.
+			if p.survivorLocked(t.ProfileID) == uint64(id) && (before.IsZero() || t.Time.Before(before) || (t.Time.Equal(before) && t.Seq < beforeSeq)) {
+				t.ProfileID = uint64(id)
+				out = append(out, t)
+			}
 		}
 	}
 	p.mu.RUnlock()

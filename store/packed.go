@@ -99,7 +99,7 @@ func DecodeTraits(b []byte, profileID uint64, fn func(TraitRow)) error {
 }
 
 func appendText(b []byte, s string) []byte {
-	s = CleanText(s)
+	s = cleanText(s)
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
@@ -264,30 +264,117 @@ type PackedProfile struct {
 // PackBatch groups b's profiles, timeline rows and trait rows by profile:
 // one PackedProfile per ID, in the order IDs first appear, with the last
 // state b lists for it and its rows packed in b's order.
+//
+// It measures every profile's packed values first and packs them all
+// into one buffer of that size: appending to a value per profile grew
+// each several times, a third of the cost.
 func PackBatch(b *ProfileBatch) []PackedProfile {
 	at := make(map[uint64]int, len(b.Profiles))
-	var out []PackedProfile
-	get := func(id uint64) *PackedProfile {
+	out := make([]PackedProfile, 0, len(b.Profiles))
+	get := func(id uint64) int {
 		i, ok := at[id]
 		if !ok {
 			i = len(out)
 			at[id] = i
 			out = append(out, PackedProfile{ID: id})
 		}
-		return &out[i]
+		return i
 	}
 	for _, p := range b.Profiles {
-		get(p.ID).Data = nonNilBytes(p.Data)
+		out[get(p.ID)].Data = nonNilBytes(p.Data)
 	}
-	for i := range b.Timeline {
-		u := get(b.Timeline[i].ProfileID)
-		u.Timeline = AppendTimeline(u.Timeline, b.Timeline[i])
+	// The index of each row's profile, and the size of each packed value,
+	// kept in Timeline and Traits as zero-length slices until packing.
+	idx := make([]int32, len(b.Timeline)+len(b.Traits))
+	tl, tr := make([]int, 0, len(b.Profiles)), make([]int, 0, len(b.Profiles))
+	grow := func(sizes []int, i, n int) []int {
+		for len(sizes) <= i {
+			sizes = append(sizes, 0)
+		}
+		sizes[i] += n
+		return sizes
 	}
-	for i := range b.Traits {
-		u := get(b.Traits[i].ProfileID)
-		u.Traits = AppendTraits(u.Traits, b.Traits[i])
+	total := 0
+	for j := range b.Timeline {
+		r := &b.Timeline[j]
+		i := get(r.ProfileID)
+		idx[j] = int32(i)
+		n := timelineSize(r)
+		tl, total = grow(tl, i, n), total+n
+	}
+	for j := range b.Traits {
+		r := &b.Traits[j]
+		i := get(r.ProfileID)
+		idx[len(b.Timeline)+j] = int32(i)
+		n := traitSize(r)
+		tr, total = grow(tr, i, n), total+n
+	}
+	buf := make([]byte, 0, total)
+	carve := func(n int) []byte {
+		v := buf[len(buf) : len(buf) : len(buf)+n]
+		buf = buf[:len(buf)+n]
+		return v
+	}
+	for i := range out {
+		if i < len(tl) && tl[i] > 0 {
+			out[i].Timeline = carve(tl[i])
+		}
+		if i < len(tr) && tr[i] > 0 {
+			out[i].Traits = carve(tr[i])
+		}
+	}
+	for j := range b.Timeline {
+		u := &out[idx[j]]
+		u.Timeline = AppendTimeline(u.Timeline, b.Timeline[j])
+	}
+	for j := range b.Traits {
+		u := &out[idx[len(b.Timeline)+j]]
+		u.Traits = AppendTraits(u.Traits, b.Traits[j])
 	}
 	return out
+}
+
+// timelineSize returns the size of r packed.
+func timelineSize(r *TimelineRow) int {
+	return uvarintSize(r.Seq) + varintSize(r.Time.UnixMicro()) +
+		textSize(r.Type) + textSize(r.Name) + textSize(r.SourceID)
+}
+
+// traitSize returns the size of r packed.
+func traitSize(r *TraitRow) int {
+	return uvarintSize(r.Seq) + varintSize(r.Time.UnixMicro()) + textSize(r.GroupID) + textSize(r.Name) +
+		uvarintSize(uint64(len(r.Value))) + len(r.Value) + textSize(r.SourceID) + textSize(r.MessageID)
+}
+
+func textSize(s string) int {
+	n := len(cleanText(s))
+	return uvarintSize(uint64(n)) + n
+}
+
+func uvarintSize(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
+func varintSize(v int64) int {
+	u := uint64(v) << 1
+	if v < 0 {
+		u = ^u
+	}
+	return uvarintSize(u)
+}
+
+// cleanText is CleanText, quicker for the printable ASCII most text is.
+func cleanText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c >= 0x80 {
+			return CleanText(s)
+		}
+	}
+	return s
 }
 
 func nonNilBytes(b []byte) []byte {

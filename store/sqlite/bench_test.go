@@ -76,3 +76,68 @@ func BenchmarkAddRejected(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSaveProfiles saves one profile checkpoint per iteration into a
+// store of 100k profiles, shaped like those of a replay of the load
+// generator's journeys: 50k events, nine in ten from 5,500 people new in
+// this checkpoint (about nine events each), the rest from earlier people;
+// two partitions' batches; each event with a timeline entry (about 60
+// bytes packed), most with a trait write (about 100), and the new state
+// (about 330 bytes) of every profile changed.
+func BenchmarkSaveProfiles(b *testing.B) {
+	const people, events, newPeople, parts = 100_000, 50_000, 5_500, 2
+	db, _ := openTemp(b)
+	defer db.Close()
+	ctx := context.Background()
+	state := []byte(strings.Repeat("s", 330))
+	seed := &store.ProfileCommit{Seq: 1, Batches: []store.ProfileBatch{{}}}
+	for id := uint64(1); id <= people; id++ {
+		seed.Batches[0].Profiles = append(seed.Batches[0].Profiles, store.ProfileRow{ID: id, Data: state})
+	}
+	if err := db.SaveProfiles(ctx, seed); err != nil {
+		b.Fatalf("SaveProfiles(seed) = %v", err)
+	}
+	rng := uint64(1)
+	next := func(n uint64) uint64 { // xorshift: the same commits on every run
+		rng ^= rng << 13
+		rng ^= rng >> 7
+		rng ^= rng << 17
+		return rng % n
+	}
+	names := []string{"Product Viewed", "Order Completed", "Page Loaded", "Signed In", "Cart Updated"}
+	traits := []string{"plan", "email", "city", "last_order", "score"}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	known := uint64(people)
+	commit := func(i int) *store.ProfileCommit {
+		c := &store.ProfileCommit{Seq: uint64(i+1)*events + 1, Batches: make([]store.ProfileBatch, parts)}
+		for e := range uint64(events) {
+			id := known + next(newPeople) + 1
+			if next(10) == 0 {
+				id = next(known) + 1
+			}
+			seq := c.Seq - events + e
+			bt := &c.Batches[id%parts]
+			at := start.Add(time.Duration(seq) * time.Millisecond)
+			bt.Timeline = append(bt.Timeline, store.TimelineRow{ProfileID: id, Seq: seq, Time: at,
+				Type: "track", Name: names[next(uint64(len(names)))], SourceID: "2f0c1b8e-source-web"})
+			if next(4) > 0 {
+				bt.Traits = append(bt.Traits, store.TraitRow{ProfileID: id, GroupID: "", Name: traits[next(uint64(len(traits)))],
+					Value: []byte(`"value ` + strings.Repeat("v", int(next(20))) + `"`), Time: at, Seq: seq,
+					SourceID: "2f0c1b8e-source-web", MessageID: fmt.Sprintf("6c9a1e4d-4b1f-4c8e-9a3d-%012d", seq)})
+			}
+			bt.Profiles = append(bt.Profiles, store.ProfileRow{ID: id, Data: state})
+		}
+		known += newPeople
+		return c
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		c := commit(i)
+		b.StartTimer()
+		if err := db.SaveProfiles(ctx, c); err != nil {
+			b.Fatalf("SaveProfiles() = %v", err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*events/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,8 +59,7 @@ func (db *DB) LoadProfiles(ctx context.Context, fn func(id uint64, data []byte) 
 }
 
 // SaveProfiles implements store.ProfileStore. Statements are prepared once
-// per commit and run row by row: in SQLite, with no round trips, that is as
-// fast as a multi-row INSERT and keeps one row's values apart from another's.
+// per commit; profile rows are upserted and sealed rowChunk a statement.
 func (db *DB) SaveProfiles(ctx context.Context, c *store.ProfileCommit) error {
 	if err := checkProfileCommit(c); err != nil {
 		return err
@@ -136,19 +137,23 @@ var (
 		timeline = CAST(profiles.timeline || excluded.timeline AS BLOB),
 		traits = CAST(profiles.traits || excluded.traits AS BLOB)
 		RETURNING id, length(timeline) > ` + packedLimit + ` OR length(traits) > ` + packedLimit
-	// Packed values past store.PackedLimit move to a chunk of their own.
+	// Packed values past store.PackedLimit move to a chunk of their own,
+	// for rowChunk profiles a statement (see sealed).
 	sealTimeline = `INSERT INTO profile_chunks (profile_id, kind, data)
-		SELECT id, 0, timeline FROM profiles WHERE id = ? AND length(timeline) > ` + packedLimit
+		SELECT id, 0, timeline FROM profiles WHERE id IN (` + idList + `) AND length(timeline) > ` + packedLimit
 	sealTraits = `INSERT INTO profile_chunks (profile_id, kind, data)
-		SELECT id, 1, traits FROM profiles WHERE id = ? AND length(traits) > ` + packedLimit
+		SELECT id, 1, traits FROM profiles WHERE id IN (` + idList + `) AND length(traits) > ` + packedLimit
 	emptySealed = `UPDATE profiles SET
 		timeline = CASE WHEN length(timeline) > ` + packedLimit + ` THEN x'' ELSE timeline END,
 		traits = CASE WHEN length(traits) > ` + packedLimit + ` THEN x'' ELSE traits END
-		WHERE id = ? AND (length(timeline) > ` + packedLimit + ` OR length(traits) > ` + packedLimit + `)`
+		WHERE id IN (` + idList + `) AND (length(timeline) > ` + packedLimit + ` OR length(traits) > ` + packedLimit + `)`
 	insertDecision = `INSERT INTO identity_decisions (profile_id, seq, kind, data) VALUES (?, ?, ?, ?)`
 )
 
-var packedLimit = strconv.Itoa(store.PackedLimit)
+var (
+	packedLimit = strconv.Itoa(store.PackedLimit)
+	idList      = "?" + strings.Repeat(", ?", rowChunk-1)
+)
 
 // profileWriter runs the statements of one profile commit, each prepared on
 // its first use.
@@ -288,6 +293,12 @@ func (w *profileWriter) chunked(single, multi string, n int, add func(args []any
 // packed, then seals the packed values grown past the limit.
 func (w *profileWriter) rows(b *store.ProfileBatch) error {
 	ups := store.PackBatch(b)
+	// In ID order, the upserts walk the table's B-tree from one end to
+	// the other and change each page once: in the order profiles came,
+	// with more pages changed than the cache holds, SQLite wrote changed
+	// pages to the WAL to make room and read them back for the next row
+	// on them.
+	slices.SortFunc(ups, func(a, b store.PackedProfile) int { return cmp.Compare(a.ID, b.ID) })
 	var full []int64
 	err := w.chunked(upsertProfile, upsertProfiles, len(ups), func(args []any, i int) []any {
 		u := &ups[i]
@@ -306,9 +317,22 @@ func (w *profileWriter) rows(b *store.ProfileBatch) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range full {
+	return w.seal(full)
+}
+
+// seal moves the packed values of profiles ids that passed the limit to
+// chunks, rowChunk profiles a statement. A shorter list is padded with its
+// last ID: IN takes each once. Each profile gets at most one chunk of each
+// kind, so the order of chunks across profiles does not matter.
+func (w *profileWriter) seal(ids []int64) error {
+	args := make([]any, rowChunk)
+	for i := 0; i < len(ids); i += rowChunk {
+		part := ids[i:min(i+rowChunk, len(ids))]
+		for j := range args {
+			args[j] = part[min(j, len(part)-1)]
+		}
 		for _, q := range []string{sealTimeline, sealTraits, emptySealed} {
-			if err := w.exec(q, id); err != nil {
+			if err := w.exec(q, args...); err != nil {
 				return err
 			}
 		}
