@@ -50,9 +50,9 @@ func (o *object) key() (name []byte, ok bool) {
 		return nil, false
 	}
 	b := o.b
-	i := jsonscan.SkipSpace(b, o.i)
+	i := space(b, o.i)
 	if i < len(b) && b[i] == ',' {
-		i = jsonscan.SkipSpace(b, i+1)
+		i = space(b, i+1)
 	}
 	if i >= len(b) || b[i] != '"' {
 		if i >= len(b) || b[i] != '}' {
@@ -71,12 +71,12 @@ func (o *object) key() (name []byte, ok bool) {
 		s, _ := jsonString(b[i:end])
 		name = []byte(s)
 	}
-	i = jsonscan.SkipSpace(b, end)
+	i = space(b, end)
 	if i >= len(b) || b[i] != ':' {
 		o.err = errMalformed
 		return nil, false
 	}
-	o.i = jsonscan.SkipSpace(b, i+1)
+	o.i = space(b, i+1)
 	return name, true
 }
 
@@ -119,6 +119,16 @@ func (o *object) leave(in *object) []byte {
 	start := o.i
 	o.i = in.i + 1
 	return o.b[start:o.i]
+}
+
+// space returns the offset of the first byte at or after b[i] that is not
+// JSON white space. Stored messages are compact, so it is usually b[i]
+// itself: checking that inline saves a call per key.
+func space(b []byte, i int) int {
+	if i < len(b) && b[i] > ' ' {
+		return i
+	}
+	return jsonscan.SkipSpace(b, i)
 }
 
 // arrayElements calls fn with each element of the array v.
