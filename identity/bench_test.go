@@ -2,8 +2,10 @@ package identity
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -180,6 +182,52 @@ func BenchmarkExtract(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkExtractMessages reads the identifiers of stored messages as the
+// web and mobile SDKs send them (testdata/messages.jsonl: pages, tracks,
+// screens and identify calls in the proportions of a synthetic shop's
+// log, after cleaning), one message per operation.
+func BenchmarkExtractMessages(b *testing.B) {
+	evs := loadMessages(b)
+	x, err := NewExtractor(ExtractConfig{DefaultRegion: "NL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	size := 0
+	for _, ev := range evs {
+		size += len(ev.Message)
+	}
+	b.SetBytes(int64(size / len(evs)))
+	b.ReportAllocs()
+	i := 0
+	start := cpuTime()
+	for b.Loop() {
+		if _, _, err := x.Extract(evs[i%len(evs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// loadMessages reads testdata/messages.jsonl as events, their type set as
+// the log sets it.
+func loadMessages(tb testing.TB) []*mosaic.Event {
+	tb.Helper()
+	data, err := os.ReadFile("testdata/messages.jsonl")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var evs []*mosaic.Event
+	for i, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var m struct{ Type string }
+		if err := json.Unmarshal(line, &m); err != nil {
+			tb.Fatalf("messages.jsonl line %d: %v", i+1, err)
+		}
+		evs = append(evs, &mosaic.Event{Seq: uint64(i + 1), Type: m.Type, Message: line})
+	}
+	return evs
 }
 
 // BenchmarkSnapshot writes and restores the graph of 100,000 people.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mosaic-cdp/mosaic"
+	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
 	"github.com/nyaruka/phonenumbers"
 )
 
@@ -134,72 +135,81 @@ func (x *Extractor) fromMessage(callType string, m *message) {
 }
 
 func (m *message) read(b []byte) error {
-	i := skipSpace(b, 0)
-	top, ok := objectMembers(b[i:])
+	top, ok := openObject(b, jsonscan.SkipSpace(b, 0))
 	if !ok {
 		return errMalformed
 	}
-	for k, v, ok := top.next(); ok; k, v, ok = top.next() {
-		switch string(keyText(k)) {
+	for k, ok := top.key(); ok; k, ok = top.key() {
+		switch string(k) {
 		case "type":
-			m.typ = v
+			m.typ = top.value()
 		case "userId":
-			m.userID = v
+			m.userID = top.value()
 		case "anonymousId":
-			m.anonymousID = v
+			m.anonymousID = top.value()
 		case "previousId":
-			m.previousID = v
+			m.previousID = top.value()
 		case "traits":
-			m.traits = v
+			m.traits = top.value()
 		case "context":
-			m.context = v
+			// Of repeated keys the last wins, with all it holds.
+			m.ctxTraits, m.device, m.externalIDs = nil, nil, nil
+			m.deviceID, m.advertisingID, m.adTracking = nil, nil, nil
+			if ctx, ok := top.enter(); ok {
+				m.readContext(&ctx)
+				m.context = top.leave(&ctx)
+			} else {
+				m.context = top.value()
+			}
+		default:
+			top.value()
 		}
 	}
-	if top.err != nil {
-		return top.err
-	}
-	return m.readContext()
+	return top.err
 }
 
-func (m *message) readContext() error {
-	ctx, ok := objectMembers(m.context)
-	if !ok {
-		return nil
-	}
-	for k, v, ok := ctx.next(); ok; k, v, ok = ctx.next() {
-		switch string(keyText(k)) {
+// readContext reads the members of context up to its closing brace.
+func (m *message) readContext(ctx *object) {
+	for k, ok := ctx.key(); ok; k, ok = ctx.key() {
+		switch string(k) {
 		case "traits":
-			m.ctxTraits = v
+			m.ctxTraits = ctx.value()
 		case "device":
-			m.device = v
+			m.deviceID, m.advertisingID, m.adTracking = nil, nil, nil
+			if dev, ok := ctx.enter(); ok {
+				m.readDevice(&dev)
+				m.device = ctx.leave(&dev)
+			} else {
+				m.device = ctx.value()
+			}
 		case "externalIds":
-			m.externalIDs = v
+			m.externalIDs = ctx.value()
+		default:
+			ctx.value()
 		}
 	}
-	if ctx.err != nil {
-		return ctx.err
-	}
-	dev, ok := objectMembers(m.device)
-	if !ok {
-		return nil
-	}
-	for k, v, ok := dev.next(); ok; k, v, ok = dev.next() {
-		switch string(keyText(k)) {
+}
+
+// readDevice reads the members of context.device up to its closing brace.
+func (m *message) readDevice(dev *object) {
+	for k, ok := dev.key(); ok; k, ok = dev.key() {
+		switch string(k) {
 		case "id":
-			m.deviceID = v
+			m.deviceID = dev.value()
 		case "advertisingId":
-			m.advertisingID = v
+			m.advertisingID = dev.value()
 		case "adTrackingEnabled":
-			m.adTracking = v
+			m.adTracking = dev.value()
+		default:
+			dev.value()
 		}
 	}
-	return dev.err
 }
 
 // traitIDs adds the identifiers of a traits object: email, phone and the
 // configured trait names.
 func (x *Extractor) traitIDs(traits []byte) {
-	it, ok := objectMembers(traits)
+	it, ok := openObject(traits, 0)
 	if !ok {
 		return
 	}
@@ -209,8 +219,11 @@ func (x *Extractor) traitIDs(traits []byte) {
 		custom = append(custom, nil)
 	}
 	x.custom = custom
-	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
-		name := keyText(k)
+	for name, ok := it.key(); ok; name, ok = it.key() {
+		v := it.value()
+		if v == nil {
+			break
+		}
 		switch string(name) {
 		case "email":
 			email = v
@@ -234,15 +247,19 @@ func (x *Extractor) traitIDs(traits []byte) {
 // {"id", "type", "collection", "encoding"}) of the users collection.
 func (x *Extractor) externalIDs(v []byte) {
 	x.extIDs = x.extIDs[:0]
-	_ = arrayElements(v, func(e []byte) { x.extIDs = append(x.extIDs, e) })
+	arrayElements(v, func(e []byte) { x.extIDs = append(x.extIDs, e) })
 	for _, e := range x.extIDs {
-		it, ok := objectMembers(e)
+		it, ok := openObject(e, 0)
 		if !ok {
 			continue
 		}
 		var id, typ, coll []byte
-		for k, v, ok := it.next(); ok; k, v, ok = it.next() {
-			switch string(keyText(k)) {
+		for k, ok := it.key(); ok; k, ok = it.key() {
+			v := it.value()
+			if v == nil {
+				break
+			}
+			switch string(k) {
 			case "id":
 				id = v
 			case "type":

@@ -1,196 +1,156 @@
 package identity
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+
+	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
 )
 
 // A small reader for the few fields Extract needs. Messages in the log are
 // JSON that collect has already validated, so the reader only finds value
 // boundaries (skipping strings and nesting) instead of decoding everything:
 // encoding/json would decode every property and trait of every event just to
-// read a handful of ids. On malformed input it returns errMalformed or
-// reads something harmless; it never panics (FuzzExtract checks both, and
-// that on valid JSON it agrees with encoding/json).
+// read a handful of ids. It walks a message once, going into the objects
+// that hold identifiers (context, context.device) where it meets them
+// instead of skipping them and reading them again, and skips everything
+// else with jsonscan, which steps over strings eight bytes at a time. On
+// malformed input it returns errMalformed or reads something harmless; it
+// never panics (FuzzExtract checks both, and that on valid JSON it agrees
+// with encoding/json; FuzzExtractReader holds it to the reader it
+// replaced).
 
 var errMalformed = errors.New("identity: message is not valid JSON")
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// valueEnd returns the index just after the value that starts at b[i].
-func valueEnd(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return 0, errMalformed
-	}
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		return nestedEnd(b, i)
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' &&
-		b[j] != '\t' && b[j] != '\n' && b[j] != '\r' && b[j] != ':' && b[j] != '"' {
-		j++
-	}
-	if j == i {
-		return 0, errMalformed
-	}
-	return j, nil
-}
-
-// stringEnd returns the index just after the string that starts at b[i].
-// It jumps from quote to quote (bytes.IndexByte is vectorised) and checks
-// whether each is escaped.
-func stringEnd(b []byte, i int) (int, error) {
-	for j := i + 1; j < len(b); j++ {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
-			break
-		}
-		j += k
-		backslashes := 0
-		for p := j - 1; p > i && b[p] == '\\'; p-- {
-			backslashes++
-		}
-		if backslashes%2 == 0 {
-			return j + 1, nil
-		}
-	}
-	return 0, errMalformed
-}
-
-// nestedEnd returns the index just after the object or array at b[i].
-func nestedEnd(b []byte, i int) (int, error) {
-	depth := 0
-	for j := i; j < len(b); j++ {
-		switch structural[b[j]] {
-		case 0:
-		case '"':
-			e, err := stringEnd(b, j)
-			if err != nil {
-				return 0, err
-			}
-			j = e - 1
-		case '{':
-			depth++
-		case '}':
-			depth--
-			if depth == 0 {
-				return j + 1, nil
-			}
-		}
-	}
-	return 0, errMalformed
-}
-
-// structural maps the bytes nestedEnd cares about: quotes, and openers and
-// closers (both kinds of bracket alike); others map to 0.
-var structural = func() (t [256]byte) {
-	t['"'] = '"'
-	t['{'], t['['] = '{', '{'
-	t['}'], t[']'] = '}', '}'
-	return t
-}()
-
-// members iterates over an object's members.
-type members struct {
+// object iterates over the members of an object in place: key moves to the
+// next member's value, then the caller either skips the value (value) or
+// reads into it, leaving i after it.
+type object struct {
 	b   []byte
-	i   int
+	i   int // the next member (or the closing brace), or the current value
 	err error
 }
 
-// objectMembers starts iterating over v, which should be an object. ok is
-// false when v is not an object (null, a string …), which callers treat as
-// absent.
-func objectMembers(v []byte) (members, bool) {
-	if len(v) < 2 || v[0] != '{' {
-		return members{}, false
+// openObject starts iterating over the object at b[i], if there is one
+// there: ok is false for anything else (null, a string …), which callers
+// treat as absent.
+func openObject(b []byte, i int) (object, bool) {
+	if i >= len(b)-1 || b[i] != '{' {
+		return object{}, false
 	}
-	return members{b: v, i: 1}, true
+	return object{b: b, i: i + 1}, true
 }
 
-// next returns the next member's raw key (quotes included) and raw value.
-func (m *members) next() (key, val []byte, ok bool) {
-	if m.err != nil || m.b == nil {
-		return nil, nil, false
+// key returns the next member's key, its escapes decoded, and leaves o.i
+// at its value. ok is false at the end of the object, o.i then at the
+// closing brace, or on malformed input, with o.err set.
+func (o *object) key() (name []byte, ok bool) {
+	if o.err != nil {
+		return nil, false
 	}
-	i := skipSpace(m.b, m.i)
-	if i < len(m.b) && m.b[i] == ',' {
-		i = skipSpace(m.b, i+1)
+	b := o.b
+	i := space(b, o.i)
+	if i < len(b) && b[i] == ',' {
+		i = space(b, i+1)
 	}
-	if i >= len(m.b) {
-		m.err = errMalformed // no closing brace
-		return nil, nil, false
+	if i >= len(b) || b[i] != '"' {
+		if i >= len(b) || b[i] != '}' {
+			o.err = errMalformed
+		}
+		o.i = i
+		return nil, false
 	}
-	if m.b[i] == '}' {
-		return nil, nil, false
+	end, escaped := jsonscan.StringEnd(b, i)
+	if end >= len(b) {
+		o.err = errMalformed
+		return nil, false
 	}
-	if m.b[i] != '"' {
-		m.err = errMalformed
-		return nil, nil, false
+	name = b[i+1 : end-1]
+	if escaped {
+		s, _ := jsonString(b[i:end])
+		name = []byte(s)
 	}
-	ke, err := stringEnd(m.b, i)
-	if err != nil {
-		m.err = err
-		return nil, nil, false
+	i = space(b, end)
+	if i >= len(b) || b[i] != ':' {
+		o.err = errMalformed
+		return nil, false
 	}
-	key = m.b[i:ke]
-	j := skipSpace(m.b, ke)
-	if j >= len(m.b) || m.b[j] != ':' {
-		m.err = errMalformed
-		return nil, nil, false
-	}
-	j = skipSpace(m.b, j+1)
-	ve, err := valueEnd(m.b, j)
-	if err != nil {
-		m.err = err
-		return nil, nil, false
-	}
-	m.i = ve
-	return key, m.b[j:ve], true
+	o.i = space(b, i+1)
+	return name, true
 }
 
-// elements iterates over an array's elements.
-func arrayElements(v []byte, fn func(elem []byte)) error {
-	if len(v) < 2 || v[0] != '[' {
+// value skips the value at o.i and returns its bytes; nil, with o.err set,
+// if there is no whole value there.
+func (o *object) value() []byte {
+	start := o.i
+	var end int
+	if start < len(o.b) && o.b[start] == '"' {
+		end, _ = jsonscan.StringEnd(o.b, start) // most values: one call less
+	} else {
+		end = jsonscan.SkipValue(o.b, start)
+	}
+	// A value that runs to the end was cut short or is the last thing of
+	// an object never closed.
+	if end == start || end >= len(o.b) {
+		o.err = errMalformed
+		o.i = len(o.b)
 		return nil
 	}
-	i := 1
-	for {
-		i = skipSpace(v, i)
+	o.i = end
+	return o.b[start:end]
+}
+
+// enter starts iterating over the value at o.i if it is an object; ok is
+// false for anything else, which the caller skips with value. Once the
+// caller has iterated over in to its end, leave moves o past it.
+func (o *object) enter() (in object, ok bool) {
+	return openObject(o.b, o.i)
+}
+
+// leave moves o past the object in, which the caller entered at o.i and
+// iterated over, and returns the object's bytes; nil, with o.err set, if
+// in stopped at malformed input.
+func (o *object) leave(in *object) []byte {
+	if in.err != nil {
+		o.err, o.i = in.err, len(o.b)
+		return nil
+	}
+	start := o.i
+	o.i = in.i + 1
+	return o.b[start:o.i]
+}
+
+// space returns the offset of the first byte at or after b[i] that is not
+// JSON white space. Stored messages are compact, so it is usually b[i]
+// itself: checking that inline saves a call per key.
+func space(b []byte, i int) int {
+	if i < len(b) && b[i] > ' ' {
+		return i
+	}
+	return jsonscan.SkipSpace(b, i)
+}
+
+// arrayElements calls fn with each element of the array v.
+func arrayElements(v []byte, fn func(elem []byte)) {
+	if len(v) < 2 || v[0] != '[' {
+		return
+	}
+	for i := 1; ; {
+		i = jsonscan.SkipSpace(v, i)
 		if i < len(v) && v[i] == ',' {
-			i = skipSpace(v, i+1)
+			i = jsonscan.SkipSpace(v, i+1)
 		}
 		if i >= len(v) || v[i] == ']' {
-			return nil
+			return
 		}
-		e, err := valueEnd(v, i)
-		if err != nil {
-			return err
+		e := jsonscan.SkipValue(v, i)
+		if e == i || e >= len(v) {
+			return
 		}
 		fn(v[i:e])
 		i = e
 	}
-}
-
-// keyText returns a raw key (with quotes) without them, decoded if it
-// has escapes (rare; that allocates). Callers switch on string(keyText(k)),
-// which does not allocate.
-func keyText(key []byte) []byte {
-	in := key[1 : len(key)-1]
-	if bytes.IndexByte(in, '\\') < 0 {
-		return in
-	}
-	s, _ := jsonString(key)
-	return []byte(s)
 }
 
 // jsonString decodes a raw JSON string. ok is false if v is not a string.
