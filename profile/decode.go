@@ -83,7 +83,7 @@ func (d *decoder) decode(ev *mosaic.Event) (*update, error) {
 	case mosaic.TypeGroup:
 		u.groupID = groupID(f.groupID)
 		if u.groupID != "" {
-			u.group = d.traitList(u.group, f.traits)
+			u.group = oneByName(d.appendTraits(u.group, f.traits))
 		}
 	}
 	// Derived traits come first, so a trait of the same name that the
@@ -91,11 +91,12 @@ func (d *decoder) decode(ev *mosaic.Event) (*update, error) {
 	for _, h := range d.derived {
 		u.traits = append(u.traits, kv{name: d.derivedRef(h.trait), value: d.verbatim(h.value), derived: true})
 	}
-	u.traits = d.traitList(u.traits, f.ctxTraits)
+	u.traits = d.appendTraits(u.traits, f.ctxTraits)
 	if typ == mosaic.TypeIdentify {
 		// The call's own traits win over context.traits: they come after.
-		u.traits = d.traitList(u.traits, f.traits)
+		u.traits = d.appendTraits(u.traits, f.traits)
 	}
+	u.traits = oneByName(u.traits)
 	return u, nil
 }
 
@@ -166,11 +167,10 @@ func (d *decoder) readFields(message []byte) (fields, error) {
 	return f, nil
 }
 
-// traitList adds the members of the traits object obj to kvs and returns
-// kvs sorted by name with one value per name, the last added winning. obj
+// appendTraits appends the members of the traits object obj to kvs. obj
 // may be nil or not an object, which adds nothing (a "traits": null sets
 // no trait).
-func (d *decoder) traitList(kvs []kv, obj []byte) []kv {
+func (d *decoder) appendTraits(kvs []kv, obj []byte) []kv {
 	m := members{b: obj, depth: 1}
 	if len(obj) > 0 && obj[0] == '{' && m.open() {
 		for m.next() {
@@ -184,8 +184,14 @@ func (d *decoder) traitList(kvs []kv, obj []byte) []kv {
 			kvs = append(kvs, kv{name: refOf(name), value: d.verbatim(m.val)})
 		}
 	}
+	return kvs
+}
+
+// oneByName returns kvs sorted by name with one value per name, the last
+// added winning. Sorting once, after all of an event's traits are added,
+// gives what sorting after each source of them would.
+func oneByName(kvs []kv) []kv {
 	slices.SortStableFunc(kvs, func(a, b kv) int { return compareRef(a.name, b.name) })
-	// Keep the last of each run of equal names.
 	out := kvs[:0]
 	for i := range kvs {
 		if i+1 < len(kvs) && compareRef(kvs[i].name, kvs[i+1].name) == 0 {
