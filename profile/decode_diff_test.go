@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mosaic-cdp/mosaic"
 )
@@ -105,4 +106,38 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParseUTC: what parseUTC reads, time.Parse reads the same.
+func FuzzParseUTC(f *testing.F) {
+	for _, s := range []string{"2026-11-23T09:24:12.859319483Z", "2024-01-01T00:51:02.640Z", "2024-02-29T23:59:59Z",
+		"2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.9999999999999Z",
+		"2024-05-01T10:00:00.Z", "2024-05-01T10:00:00+02:00", "2024-05-01T24:00:00Z", "2024-05-01T10:00:60Z", "2024-05-01"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		us, ok := parseUTC(b)
+		if !ok {
+			return
+		}
+		want, err := time.Parse(time.RFC3339Nano, string(b))
+		if err != nil {
+			t.Fatalf("parseUTC(%q) = %d, true; time.Parse: %v", b, us, err)
+		}
+		if us != micros(want) {
+			t.Fatalf("parseUTC(%q) = %d, time.Parse gives %d", b, us, micros(want))
+		}
+	})
+}
+
+// TestDaysIn holds daysIn to the time package's calendar.
+func TestDaysIn(t *testing.T) {
+	for _, year := range []int{0, 1, 1900, 2000, 2023, 2024, 2100, 9999} {
+		for month := 1; month <= 12; month++ {
+			want := time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+			if got := daysIn(month, year); got != want {
+				t.Errorf("daysIn(%d, %d) = %d, want %d", month, year, got, want)
+			}
+		}
+	}
 }
