@@ -88,6 +88,9 @@ func (d *decoder) decode(ev *mosaic.Event) (*update, error) {
 	}
 	// Derived traits come first, so a trait of the same name that the
 	// client sent wins.
+	// In name order, which spares oneByName its sort for the events that
+	// set no other traits, most of them.
+	slices.SortStableFunc(d.derived, func(a, b derivedHit) int { return derivedRank[a.trait] - derivedRank[b.trait] })
 	for _, h := range d.derived {
 		u.traits = append(u.traits, kv{name: d.derivedRef(h.trait), value: d.verbatim(h.value), derived: true})
 	}
@@ -191,6 +194,13 @@ func (d *decoder) appendTraits(kvs []kv, obj []byte) []kv {
 // added winning. Sorting once, after all of an event's traits are added,
 // gives what sorting after each source of them would.
 func oneByName(kvs []kv) []kv {
+	sorted := true
+	for i := 1; i < len(kvs) && sorted; i++ {
+		sorted = compareRef(kvs[i-1].name, kvs[i].name) < 0
+	}
+	if sorted {
+		return kvs
+	}
 	slices.SortStableFunc(kvs, func(a, b kv) int { return compareRef(a.name, b.name) })
 	out := kvs[:0]
 	for i := range kvs {
@@ -278,6 +288,19 @@ func (d *decoder) readDerived(b []byte, i, first int) (int, error) {
 	}
 	return m.i, m.err
 }
+
+// derivedRank is the place of each of derivedTraits in the order of their
+// names.
+var derivedRank = func() (rank [len(derivedTraits)]int) {
+	for i := range derivedTraits {
+		for j := range derivedTraits {
+			if derivedTraits[j].trait < derivedTraits[i].trait {
+				rank[i]++
+			}
+		}
+	}
+	return rank
+}()
 
 // verbatim returns v, made valid UTF-8 if it is not (the collector refuses
 // such messages; other writers might not), so a trait value always
