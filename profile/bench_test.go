@@ -1,9 +1,11 @@
 package profile
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -272,4 +274,72 @@ func cpuTime() time.Duration {
 // reportCPU reports the CPU time per operation since start.
 func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// loggedEvents returns events with the messages of testdata/messages.jsonl:
+// page, track, screen and identify calls as browser and mobile SDKs send
+// them, enriched with the parsed user agent as the engine reads them from
+// the log (about 1 kB each).
+func loggedEvents(tb testing.TB) []*mosaic.Event {
+	tb.Helper()
+	data, err := os.ReadFile("testdata/messages.jsonl")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var evs []*mosaic.Event
+	for i, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var m struct{ Type, MessageID string }
+		if err := json.Unmarshal(line, &m); err != nil {
+			tb.Fatalf("testdata/messages.jsonl line %d: %v", i+1, err)
+		}
+		evs = append(evs, &mosaic.Event{Seq: uint64(i + 1), SourceID: "src-web-0001", MessageID: m.MessageID,
+			Type: m.Type, ReceivedAt: at, Message: line})
+	}
+	return evs
+}
+
+// BenchmarkDecode measures reading what a profile needs from a logged
+// message.
+func BenchmarkDecode(b *testing.B) {
+	evs := loggedEvents(b)
+	var d decoder
+	size := 0
+	for _, ev := range evs {
+		size += len(ev.Message)
+	}
+	b.SetBytes(int64(size / len(evs)))
+	b.ReportAllocs()
+	cpu := cpuTime()
+	n := 0
+	for b.Loop() {
+		if _, err := d.decode(evs[n%len(evs)]); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	reportCPU(b, cpu)
+}
+
+// BenchmarkSetApplyLogged is BenchmarkSetApply with logged messages: 2,000
+// profiles, each event a new one in log order, a Flush every 10,000.
+func BenchmarkSetApplyLogged(b *testing.B) {
+	evs := loggedEvents(b)
+	s := NewSet()
+	b.ReportAllocs()
+	cpu := cpuTime()
+	n := 0
+	for b.Loop() {
+		ev := *evs[n%len(evs)]
+		ev.Seq = uint64(n + 1)
+		if err := s.Apply(uint64(n%2000+1)<<8, &ev); err != nil {
+			b.Fatal(err)
+		}
+		if n++; n%10000 == 0 {
+			if _, err := s.Flush(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportCPU(b, cpu)
 }

@@ -31,15 +31,24 @@ type kv struct {
 	name  ref
 	value []byte // the JSON value, verbatim
 	// derived marks a trait read from the event's context (see
-	// contextDerived) rather than sent as a trait; same, set while the
+	// readContext) rather than sent as a trait; same, set while the
 	// event is applied, that the profile already had that value.
 	derived, same bool
 }
 
 // decoder reads events into updates, reusing its buffers.
 type decoder struct {
-	u   update
-	esc []byte // copies of values that had to be made valid UTF-8
+	u       update
+	esc     []byte       // copies of values that had to be made valid UTF-8
+	derived []derivedHit // the context's derived trait values (see readContext)
+	refs    [len(derivedTraits)]ref
+}
+
+// derivedHit is a derived trait's value: derivedTraits[trait], and the raw
+// JSON string.
+type derivedHit struct {
+	trait int
+	value []byte
 }
 
 // decode reads ev into d.u. A message that is not a JSON object is an error
@@ -49,7 +58,7 @@ func (d *decoder) decode(ev *mosaic.Event) (*update, error) {
 	*u = update{traits: u.traits[:0], group: u.group[:0], seq: ev.Seq,
 		sourceID: ev.SourceID, messageID: ev.MessageID}
 	d.esc = d.esc[:0]
-	f, err := readFields(ev.Message)
+	f, err := d.readFields(ev.Message)
 	if err != nil {
 		return nil, err
 	}
@@ -74,19 +83,32 @@ func (d *decoder) decode(ev *mosaic.Event) (*update, error) {
 	case mosaic.TypeGroup:
 		u.groupID = groupID(f.groupID)
 		if u.groupID != "" {
-			u.group = d.traitList(u.group, f.traits)
+			u.group = oneByName(d.appendTraits(u.group, f.traits))
 		}
 	}
 	// Derived traits come first, so a trait of the same name that the
 	// client sent wins.
-	var ctxTraits []byte
-	u.traits, ctxTraits = d.contextDerived(u.traits, f.ctx)
-	u.traits = d.traitList(u.traits, ctxTraits)
+	// In name order, which spares oneByName its sort for the events that
+	// set no other traits, most of them.
+	slices.SortStableFunc(d.derived, func(a, b derivedHit) int { return derivedRank[a.trait] - derivedRank[b.trait] })
+	for _, h := range d.derived {
+		u.traits = append(u.traits, kv{name: d.derivedRef(h.trait), value: d.verbatim(h.value), derived: true})
+	}
+	u.traits = d.appendTraits(u.traits, f.ctxTraits)
 	if typ == mosaic.TypeIdentify {
 		// The call's own traits win over context.traits: they come after.
-		u.traits = d.traitList(u.traits, f.traits)
+		u.traits = d.appendTraits(u.traits, f.traits)
 	}
+	u.traits = oneByName(u.traits)
 	return u, nil
+}
+
+// derivedRef returns the name of derivedTraits[i], interned once.
+func (d *decoder) derivedRef(i int) ref {
+	if d.refs[i] == (ref{}) {
+		d.refs[i] = refString(derivedTraits[i].trait)
+	}
+	return d.refs[i]
 }
 
 // fields holds the raw spans of the message members a profile reads.
@@ -98,32 +120,48 @@ type fields struct {
 	groupID   []byte
 	traits    []byte
 	ctx       []byte // context
+	ctxTraits []byte // context.traits
 }
 
-// readFields finds the members a profile reads in message. Like any JSON
-// reader, it takes the last of repeated keys.
-func readFields(message []byte) (fields, error) {
+// readFields finds the members a profile reads in message, and the
+// derived traits of its context into d.derived, in one pass that checks
+// the grammar of the whole message. Like any JSON reader, it takes the last
+// of repeated keys.
+func (d *decoder) readFields(message []byte) (fields, error) {
 	var f fields
+	d.derived = d.derived[:0]
 	m := members{b: message}
 	if !m.open() {
 		return f, errSyntax
 	}
-	for m.next() {
-		switch {
-		case m.keyIs("type"):
+	for m.nextKey() {
+		key := m.key
+		if m.esc {
+			key = []byte(unescape(key))
+		}
+		if string(key) != "context" && !m.value() {
+			break
+		}
+		switch string(key) {
+		case "type":
 			f.typ = m.val
-		case m.keyIs("event"):
+		case "event":
 			f.event = m.val
-		case m.keyIs("name"):
+		case "name":
 			f.name = m.val
-		case m.keyIs("timestamp"):
+		case "timestamp":
 			f.timestamp = m.val
-		case m.keyIs("groupId"):
+		case "groupId":
 			f.groupID = m.val
-		case m.keyIs("traits"):
+		case "traits":
 			f.traits = m.val
-		case m.keyIs("context"):
-			f.ctx = m.val
+		case "context":
+			// The last context counts, as in any JSON reader.
+			d.derived = d.derived[:0]
+			end, traits, err := d.readContext(message, m.i)
+			if m.endValue(end, err) {
+				f.ctx, f.ctxTraits = m.val, traits
+			}
 		}
 	}
 	if m.err != nil || ws(message, m.i) != len(message) {
@@ -132,11 +170,10 @@ func readFields(message []byte) (fields, error) {
 	return f, nil
 }
 
-// traitList adds the members of the traits object obj to kvs and returns
-// kvs sorted by name with one value per name, the last added winning. obj
+// appendTraits appends the members of the traits object obj to kvs. obj
 // may be nil or not an object, which adds nothing (a "traits": null sets
 // no trait).
-func (d *decoder) traitList(kvs []kv, obj []byte) []kv {
+func (d *decoder) appendTraits(kvs []kv, obj []byte) []kv {
 	m := members{b: obj, depth: 1}
 	if len(obj) > 0 && obj[0] == '{' && m.open() {
 		for m.next() {
@@ -150,8 +187,21 @@ func (d *decoder) traitList(kvs []kv, obj []byte) []kv {
 			kvs = append(kvs, kv{name: refOf(name), value: d.verbatim(m.val)})
 		}
 	}
+	return kvs
+}
+
+// oneByName returns kvs sorted by name with one value per name, the last
+// added winning. Sorting once, after all of an event's traits are added,
+// gives what sorting after each source of them would.
+func oneByName(kvs []kv) []kv {
+	sorted := true
+	for i := 1; i < len(kvs) && sorted; i++ {
+		sorted = compareRef(kvs[i-1].name, kvs[i].name) < 0
+	}
+	if sorted {
+		return kvs
+	}
 	slices.SortStableFunc(kvs, func(a, b kv) int { return compareRef(a.name, b.name) })
-	// Keep the last of each run of equal names.
 	out := kvs[:0]
 	for i := range kvs {
 		if i+1 < len(kvs) && compareRef(kvs[i].name, kvs[i+1].name) == 0 {
@@ -164,8 +214,10 @@ func (d *decoder) traitList(kvs []kv, obj []byte) []kv {
 
 // Derived traits: where the customer was last seen from, read from the
 // context that enrichment (package clean) or a mobile SDK filled in, so
-// that audiences can select on them ("last_device_type" = "mobile").
-var derivedTraits = []struct{ object, field, trait string }{
+// that audiences can select on them ("last_device_type" = "mobile"). The
+// traits of one object are next to each other: readDerived reads them in
+// one pass over it.
+var derivedTraits = [...]struct{ object, field, trait string }{
 	{"browser", "name", "last_browser"},
 	{"os", "name", "last_os"},
 	{"device", "type", "last_device_type"},
@@ -173,40 +225,82 @@ var derivedTraits = []struct{ object, field, trait string }{
 	{"location", "city", "last_city"},
 }
 
-// contextDerived appends the derived traits of the context object ctx to
-// kvs (string values only, unsorted: traitList sorts) and returns its
-// "traits" member too (nil if none), in one pass over the context.
-func (d *decoder) contextDerived(kvs []kv, ctx []byte) ([]kv, []byte) {
-	var traits []byte
-	m := members{b: ctx, depth: 1}
-	if len(ctx) == 0 || ctx[0] != '{' || !m.open() {
-		return kvs, nil
+// readContext steps over the value at b[i], the message's context, and
+// returns its end and, if it is an object, its "traits" member (nil if
+// none), with its derived trait values (string values only, in the order
+// they come) appended to d.derived: one pass over the context for what
+// readFields checks and what the profile reads.
+func (d *decoder) readContext(b []byte, i int) (end int, traits []byte, err error) {
+	if i >= len(b) || b[i] != '{' {
+		end, err = skip(b, i, 1)
+		return end, nil, err
 	}
-	for m.next() {
-		if m.keyIs("traits") {
-			traits = m.val // the last, as any JSON reader takes it
+	m := members{b: b, i: i, depth: 1}
+	if !m.open() {
+		return 0, nil, errSyntax
+	}
+	for m.nextKey() {
+		key := m.key
+		if m.esc {
+			key = []byte(unescape(key))
+		}
+		first := -1 // the first of derivedTraits read from this member
+		for k := range derivedTraits {
+			if string(key) == derivedTraits[k].object {
+				first = k
+				break
+			}
+		}
+		if first < 0 {
+			if m.value() && string(key) == "traits" {
+				traits = m.val // the last, as any JSON reader takes it
+			}
 			continue
 		}
-		if len(m.val) == 0 || m.val[0] != '{' {
-			continue
-		}
-		for _, dt := range derivedTraits {
-			if !m.keyIs(dt.object) {
-				continue
-			}
-			inner := members{b: m.val, depth: 2}
-			if !inner.open() {
-				continue
-			}
-			for inner.next() {
-				if inner.keyIs(dt.field) && len(inner.val) > 2 && inner.val[0] == '"' {
-					kvs = append(kvs, kv{name: refString(dt.trait), value: d.verbatim(inner.val), derived: true})
-				}
-			}
+		if m.i < len(b) && b[m.i] == '{' {
+			end, err := d.readDerived(b, m.i, first)
+			m.endValue(end, err)
+		} else {
+			m.value()
 		}
 	}
-	return kvs, traits
+	if m.err != nil {
+		return 0, nil, m.err
+	}
+	return m.i, traits, nil
 }
+
+// readDerived steps over the object at b[i], a context member that holds
+// derived traits from derivedTraits[first] on, and appends their values to
+// d.derived.
+func (d *decoder) readDerived(b []byte, i, first int) (int, error) {
+	m := members{b: b, i: i, depth: 2}
+	if !m.open() {
+		return 0, errSyntax
+	}
+	object := derivedTraits[first].object
+	for m.next() {
+		for k := first; k < len(derivedTraits) && derivedTraits[k].object == object; k++ {
+			if m.keyIs(derivedTraits[k].field) && len(m.val) > 2 && m.val[0] == '"' {
+				d.derived = append(d.derived, derivedHit{trait: k, value: m.val})
+			}
+		}
+	}
+	return m.i, m.err
+}
+
+// derivedRank is the place of each of derivedTraits in the order of their
+// names.
+var derivedRank = func() (rank [len(derivedTraits)]int) {
+	for i := range derivedTraits {
+		for j := range derivedTraits {
+			if derivedTraits[j].trait < derivedTraits[i].trait {
+				rank[i]++
+			}
+		}
+	}
+	return rank
+}()
 
 // verbatim returns v, made valid UTF-8 if it is not (the collector refuses
 // such messages; other writers might not), so a trait value always
@@ -236,6 +330,9 @@ func groupID(v []byte) string {
 // receivedAt when it has none or it does not parse.
 func eventTime(ts []byte, receivedAt time.Time) int64 {
 	if len(ts) >= 2 && ts[0] == '"' {
+		if us, ok := parseUTC(ts[1 : len(ts)-1]); ok {
+			return us
+		}
 		if t, ok := parseTime(ts[1 : len(ts)-1]); ok {
 			return micros(t)
 		}
@@ -261,6 +358,71 @@ func parseTime(b []byte) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// parseUTC returns in µs the time b holds in the form the collector writes,
+// RFC 3339 in UTC ("2006-01-02T15:04:05.999999999Z"), as time.Parse with
+// time.RFC3339Nano reads it, and false for any other form, which parseTime
+// then reads. It spares every event parseTime's string copy and layout
+// dispatch.
+func parseUTC(b []byte) (int64, bool) {
+	if len(b) < len("2006-01-02T15:04:05Z") || b[len(b)-1] != 'Z' ||
+		b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return 0, false
+	}
+	year, ok1 := decimal(b[0:4])
+	month, ok2 := decimal(b[5:7])
+	day, ok3 := decimal(b[8:10])
+	hour, ok4 := decimal(b[11:13])
+	minute, ok5 := decimal(b[14:16])
+	sec, ok6 := decimal(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 ||
+		day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return 0, false
+	}
+	nsec := 0
+	if frac := b[19 : len(b)-1]; len(frac) > 0 {
+		if len(frac) < 2 || frac[0] != '.' {
+			return 0, false
+		}
+		// time.Parse reads any number of digits and keeps the first 9.
+		for i, c := range frac[1:] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			if i < 9 {
+				nsec = nsec*10 + int(c-'0')
+			}
+		}
+		for range 9 - min(len(frac)-1, 9) {
+			nsec *= 10
+		}
+	}
+	return micros(time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)), true
+}
+
+// decimal reads b, all digits, as a number.
+func decimal(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// daysIn returns the number of days of a month of the proleptic Gregorian
+// calendar, as time does.
+func daysIn(month, year int) int {
+	if month == 2 {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + (month+month/8)%2
 }
 
 // Event times are kept to the microsecond: SDK clocks are coarser,

@@ -57,7 +57,7 @@ func genEventOf(t *rapid.T, seq uint64, enriched bool) *mosaic.Event {
 	if rapid.Bool().Draw(t, "hasContextTraits") {
 		ctx["traits"] = genTraits(t, "context.traits")
 	}
-	if enriched && rapid.Bool().Draw(t, "enriched") { // derived traits (see contextDerived)
+	if enriched && rapid.Bool().Draw(t, "enriched") { // derived traits (see readContext)
 		ctx["browser"] = map[string]any{"name": rapid.SampledFrom([]string{"Chrome", "Safari"}).Draw(t, "browser")}
 		ctx["device"] = map[string]any{"type": "mobile"}
 		if rapid.Bool().Draw(t, "located") {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/bits"
 )
 
 // The JSON reader here finds the few fields a profile needs (type, event,
@@ -76,39 +77,48 @@ func literal(b []byte, i int, lit string) (int, error) {
 // skipString returns the index past the string starting at b[i] == '"' and
 // whether it contains escapes.
 func skipString(b []byte, i int) (end int, esc bool, err error) {
-	for i++; i < len(b); i++ {
-		// Step over 8 plain bytes at a time: most strings are plain ASCII
-		// or UTF-8 with no quote, backslash or control character.
-		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
+	i++
+	for {
+		// Step over 8 plain bytes at a time, and straight to the first
+		// special one in a word: most strings are plain ASCII or UTF-8 with
+		// no quote, backslash or control character, and most are short.
+		for i+8 <= len(b) {
+			if m := specials(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto found
+			}
 			i += 8
 		}
-		if i >= len(b) {
-			break
+		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+			i++
 		}
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1, esc, nil
-		case c < 0x20:
+		if i >= len(b) {
 			return 0, false, errSyntax
-		case c == '\\':
+		}
+	found:
+		switch b[i] {
+		case '"':
+			return i + 1, esc, nil
+		case '\\':
 			esc = true
 			if i+1 >= len(b) {
 				return 0, false, errSyntax
 			}
-			i++
-			switch b[i] {
+			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
 			case 'u':
-				if len(b)-i < 5 || !hex4(b[i+1:i+5]) {
+				if len(b)-i < 6 || !hex4(b[i+2:i+6]) {
 					return 0, false, errSyntax
 				}
-				i += 4
+				i += 6
 			default:
 				return 0, false, errSyntax
 			}
+		default: // a control character
+			return 0, false, errSyntax
 		}
 	}
-	return 0, false, errSyntax
 }
 
 const (
@@ -116,13 +126,15 @@ const (
 	highs = 0x8080808080808080
 )
 
-// special reports whether any of the 8 bytes in x is a control character,
-// '"' or '\\' (the classic "has a byte less than n" and "has a zero byte"
-// bit tricks; exact as to whether there is one).
-func special(x uint64) bool {
+// specials returns a word with the high bit set in the lowest byte of x
+// that is a control character, '"' or '\\', if there is one (the classic
+// "has a byte less than n" and "has a zero byte" bit tricks). Bytes above
+// it may be flagged falsely, as a subtraction borrows from them, but a
+// borrow only starts at a flagged byte, so the lowest flag is exact.
+func specials(x uint64) uint64 {
 	quote, backslash := x^(ones*'"'), x^(ones*'\\')
 	less := (x - ones*0x20) & ^x
-	return (less|(quote-ones)&^quote|(backslash-ones)&^backslash)&highs != 0
+	return (less | (quote-ones)&^quote | (backslash-ones)&^backslash) & highs
 }
 
 func hex4(b []byte) bool {
@@ -201,14 +213,44 @@ func skipArray(b []byte, i, depth int) (int, error) {
 	}
 }
 
+// skipObject is members' loop without keeping the members: most of a
+// message is stepped over this way, so it is worth its own tight loop.
 func skipObject(b []byte, i, depth int) (int, error) {
-	it := members{b: b, i: i, depth: depth}
-	if !it.open() {
+	if depth > maxDepth {
 		return 0, errSyntax
 	}
-	for it.next() {
+	i = ws(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
 	}
-	return it.i, it.err
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, errSyntax
+		}
+		end, _, err := skipString(b, i)
+		if err != nil {
+			return 0, err
+		}
+		i = ws(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return 0, errSyntax
+		}
+		if end, err = skip(b, ws(b, i+1), depth+1); err != nil {
+			return 0, err
+		}
+		i = ws(b, end)
+		if i >= len(b) {
+			return 0, errSyntax
+		}
+		switch b[i] {
+		case ',':
+			i = ws(b, i+1)
+		case '}':
+			return i + 1, nil
+		default:
+			return 0, errSyntax
+		}
+	}
 }
 
 // members reads a JSON object member by member.
@@ -243,6 +285,19 @@ func (m *members) open() bool {
 // next reads the next member into key, esc and val. It returns false at the
 // end of the object or on an error, which err then holds.
 func (m *members) next() bool {
+	return m.nextKey() && m.value()
+}
+
+// value steps over the value of the member whose key nextKey read.
+func (m *members) value() bool {
+	end, err := skip(m.b, m.i, m.depth+1)
+	return m.endValue(end, err)
+}
+
+// nextKey reads the next member's key into key and esc and leaves i at its
+// value, for a caller that reads the value itself and hands its end to
+// endValue. It returns false as next does.
+func (m *members) nextKey() bool {
 	if m.done || m.err != nil {
 		return false
 	}
@@ -264,12 +319,17 @@ func (m *members) next() bool {
 	if m.i >= len(m.b) || m.b[m.i] != ':' {
 		return m.fail()
 	}
-	start := ws(m.b, m.i+1)
-	end, err := skip(m.b, start, m.depth+1)
+	m.i = ws(m.b, m.i+1)
+	return true
+}
+
+// endValue completes the member whose value, starting at i, ends at end
+// (or failed with err), and reports whether it is well formed.
+func (m *members) endValue(end int, err error) bool {
 	if err != nil {
 		return m.fail()
 	}
-	m.val = m.b[start:end]
+	m.val = m.b[m.i:end]
 	m.n++
 	m.i = ws(m.b, end)
 	if m.i < len(m.b) && m.b[m.i] == '}' {
