@@ -16,9 +16,15 @@ import (
 // place once a fit may read them: Observe only appends, and builds new
 // slices for an insertion out of order, a merge or a trim, so a fit can
 // read a snapshot of the slice headers without holding the lock.
+//
+// ordersGen and actsGen let Observe skip that copy: each is the observer's
+// count of snapshots when it last made the slice's array. While the count
+// is unchanged no fit can hold the array, and an insertion may shift its
+// elements in place.
 type history struct {
-	orders []order
-	acts   []act
+	orders             []order
+	acts               []act
+	ordersGen, actsGen uint64
 }
 
 // order is one order event.
@@ -71,33 +77,51 @@ func (c channel) String() string {
 	return "unknown"
 }
 
-// insertOrder adds o in time order.
-func (h *history) insertOrder(o order, limit int) {
-	h.orders = insertSorted(h.orders, o, func(o order) int64 { return o.t })
+// insertOrder adds o in time order. gen is the observer's count of
+// snapshots (see Observer.handedOut).
+func (h *history) insertOrder(o order, limit int, gen uint64) {
+	var fresh bool
+	h.orders, fresh = insertSorted(h.orders, o, func(o order) int64 { return o.t }, h.ordersGen == gen)
 	if len(h.orders) > limit {
-		h.orders = slices.Clone(h.orders[len(h.orders)-limit:])
+		h.orders, fresh = slices.Clone(h.orders[len(h.orders)-limit:]), true
+	}
+	if fresh {
+		h.ordersGen = gen
 	}
 }
 
-// insertAct adds a in time order.
-func (h *history) insertAct(a act, limit int) {
-	h.acts = insertSorted(h.acts, a, func(a act) int64 { return a.t })
+// insertAct adds a in time order; gen as for insertOrder.
+func (h *history) insertAct(a act, limit int, gen uint64) {
+	var fresh bool
+	h.acts, fresh = insertSorted(h.acts, a, func(a act) int64 { return a.t }, h.actsGen == gen)
 	if len(h.acts) > limit {
-		h.acts = slices.Clone(h.acts[len(h.acts)-limit:])
+		h.acts, fresh = slices.Clone(h.acts[len(h.acts)-limit:]), true
+	}
+	if fresh {
+		h.actsGen = gen
 	}
 }
 
-// insertSorted appends v, or for a v older than the last element returns a
-// new slice with v in its place (see history).
-func insertSorted[T any](s []T, v T, at func(T) int64) []T {
+// insertSorted appends v, or inserts v older than the last element in its
+// place: in s's own array when owned (no snapshot can hold s), else in a
+// new slice (see history), reporting that it made one. Events of a
+// profile often arrive a little out of order, and copying the whole
+// slice for each was most of the cost of keeping them.
+func insertSorted[T any](s []T, v T, at func(T) int64, owned bool) ([]T, bool) {
 	n := len(s)
 	if n == 0 || at(s[n-1]) <= at(v) {
-		return append(s, v)
+		return append(s, v), false
 	}
 	i, _ := slices.BinarySearchFunc(s, at(v), func(e T, t int64) int { return cmp.Compare(at(e), t+1) })
+	if owned {
+		s = append(s, v)
+		copy(s[i+1:], s[i:n])
+		s[i] = v
+		return s, false
+	}
 	out := make([]T, 0, n+1)
 	out = append(append(append(out, s[:i]...), v), s[i:]...)
-	return out
+	return out, true
 }
 
 // merge returns the union of h and o, sorted, in new slices.

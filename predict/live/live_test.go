@@ -103,14 +103,14 @@ func synthHistories(n int, now time.Time) ([]uint64, []history) {
 		rate, leave := 0.005+rng.ExpFloat64()*0.03, rng.Float64()*0.4 // purchases per day
 		for t := start + rng.Int64N(span/2); t < now.UnixMicro(); t += int64(rng.ExpFloat64() / rate * float64(24*time.Hour.Microseconds())) {
 			h.insertOrder(order{t: t, revenue: 10 + rng.Float64()*50,
-				products: []string{fmt.Sprintf("p%d", rng.IntN(10000)), fmt.Sprintf("p%d", rng.IntN(10000))}}, 100)
+				products: []string{fmt.Sprintf("p%d", rng.IntN(10000)), fmt.Sprintf("p%d", rng.IntN(10000))}}, 100, 0)
 			if rng.Float64() < leave {
 				break
 			}
 		}
 		for range rng.IntN(8) {
 			t := start + rng.Int64N(span)
-			h.insertAct(act{t: t, kind: kind(1 + rng.IntN(5)), channel: channel(1 + rng.IntN(3)), hour: uint8(rng.IntN(168))}, 100)
+			h.insertAct(act{t: t, kind: kind(1 + rng.IntN(5)), channel: channel(1 + rng.IntN(3)), hour: uint8(rng.IntN(168))}, 100, 0)
 		}
 		hs[i] = h
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mosaic-cdp/mosaic"
@@ -77,6 +78,10 @@ type Observer struct {
 	deleted map[uint64]bool // deleted since the last checkpoint
 	names   map[string]string
 	zones   map[string]*time.Location
+	// handedOut counts the times histories left the lock (snapshot and
+	// history), incremented while holding it for reading, so Observe,
+	// which holds it for writing, sees a stable count (see history).
+	handedOut atomic.Uint64
 }
 
 // NewObserver returns an Observer that keeps its state in st.
@@ -121,7 +126,9 @@ func (o *Observer) Observe(c *engine.ProfileChange) {
 	}
 	for _, m := range c.Merges {
 		if a, ok := o.hs[m.Absorbed]; ok && m.Absorbed != m.Survivor {
-			o.hs[m.Survivor] = merge(o.hs[m.Survivor], a, o.opts.MaxOrders, o.opts.MaxActivities)
+			h := merge(o.hs[m.Survivor], a, o.opts.MaxOrders, o.opts.MaxActivities)
+			h.ordersGen, h.actsGen = o.handedOut.Load(), o.handedOut.Load()
+			o.hs[m.Survivor] = h
 			o.dirty[m.Survivor] = true
 			o.remove(m.Absorbed)
 		}
@@ -135,9 +142,9 @@ func (o *Observer) Observe(c *engine.ProfileChange) {
 	}
 	h := o.hs[c.Profile]
 	if ord != nil {
-		h.insertOrder(*ord, o.opts.MaxOrders)
+		h.insertOrder(*ord, o.opts.MaxOrders, o.handedOut.Load())
 	} else {
-		h.insertAct(a, o.opts.MaxActivities)
+		h.insertAct(a, o.opts.MaxActivities, o.handedOut.Load())
 	}
 	o.hs[c.Profile] = h
 	o.dirty[c.Profile] = true
@@ -178,6 +185,7 @@ func (o *Observer) Checkpoint(seq uint64) (func(context.Context) error, error) {
 func (o *Observer) snapshot() ([]uint64, []history) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
+	o.handedOut.Add(1)
 	ids, hs := make([]uint64, 0, len(o.hs)), make([]history, 0, len(o.hs))
 	for id, h := range o.hs {
 		ids, hs = append(ids, id), append(hs, h)
@@ -189,6 +197,7 @@ func (o *Observer) snapshot() ([]uint64, []history) {
 func (o *Observer) history(id uint64) (history, bool) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
+	o.handedOut.Add(1)
 	h, ok := o.hs[id]
 	return h, ok
 }
