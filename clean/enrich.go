@@ -113,6 +113,15 @@ func enrichAgent(ua *UserAgents, msg []byte) ([]byte, bool) {
 	if !bytes.Contains(msg, userAgentKey) {
 		return msg, false
 	}
+	if out, ok, done := enrichCompact(ua, msg); done {
+		return out, ok
+	}
+	return enrichMembers(ua, msg)
+}
+
+// enrichMembers is enrichAgent for any message: it splits the message and
+// its context into members and writes the whole message again.
+func enrichMembers(ua *UserAgents, msg []byte) ([]byte, bool) {
 	var buf [memberHint]member
 	top, ok := members(msg, buf[:0])
 	if !ok {

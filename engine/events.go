@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"unsafe"
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/eventlog"
@@ -48,55 +50,122 @@ func (e *Engine) Events(ctx context.Context, q EventQuery) (events []mosaic.Even
 		limit = DefaultEventsLimit
 	}
 	limit = min(limit, MaxEventsLimit)
-	upto := e.Processed()
-	next = q.After
-	for scanned := 0; len(events) < limit && next < upto && scanned < MaxEventsScan; {
-		want := MaxEventsScan - scanned
+	p := eventsPage{e: e, ctx: ctx, q: q, limit: limit, upto: e.Processed(), next: q.After}
+	for len(p.events) < limit && p.next < p.upto && p.scanned < MaxEventsScan {
+		want := MaxEventsScan - p.scanned
 		if q.SourceID == "" {
-			want = limit - len(events)
+			want = limit - len(p.events)
 		}
-		recs, err := e.log.Read(next, min(want, readBatch), readBytes)
-		if err != nil {
-			return nil, 0, fmt.Errorf("engine: read events after seq %d: %w", next, err)
-		}
-		recs = recordsUpTo(recs, upto)
-		if len(recs) == 0 {
-			break
-		}
-		dups, err := e.duplicates(ctx, next, recs[len(recs)-1].Seq)
+		n, err := p.batch(min(want, readBatch))
 		if err != nil {
 			return nil, 0, err
 		}
-		for _, r := range recs {
-			scanned++
-			next = r.Seq
-			if ev, ok := e.visible(r, dups, q); ok {
-				events = append(events, ev)
-				if len(events) == limit {
-					break
-				}
-			}
+		if n == 0 {
+			break
 		}
 	}
-	return events, next, nil
+	return p.events, p.next, nil
 }
 
-// recordsUpTo returns the prefix of recs with Seq <= upto.
-func recordsUpTo(recs []eventlog.Record, upto uint64) []eventlog.Record {
-	n, _ := slices.BinarySearchFunc(recs, upto+1, func(r eventlog.Record, seq uint64) int {
-		switch {
-		case r.Seq < seq:
-			return -1
-		case r.Seq > seq:
-			return 1
+// eventsPage is one Events call under way. It reads the log through Scan,
+// whose records alias a buffer of the log, instead of Read, which copies
+// every record: most events are enriched into a new message, and others
+// filtered out, so only the messages kept as they are need a copy.
+type eventsPage struct {
+	e                   *Engine
+	ctx                 context.Context
+	q                   EventQuery
+	limit               int
+	upto                uint64 // e.Processed() when the call began
+	events              []mosaic.Event
+	next                uint64
+	scanned             int
+	arena               []byte          // kept messages are copied here
+	dups                map[uint64]bool // the duplicates in (dupsAfter, dupsUpto]
+	dupsAfter, dupsUpto uint64
+	err                 error // of reading duplicates, which ends the Scan
+}
+
+// errBatchDone ends a batch's Scan.
+var errBatchDone = errors.New("batch done")
+
+// batch examines the records after p.next that one Read of at most max
+// records and readBytes bytes would return, up to p.upto, stopping early
+// when the page is full: the pages are the same as when Events read
+// batches with Read. It returns how many records it examined.
+func (p *eventsPage) batch(max int) (int, error) {
+	n, bytes, after := 0, 0, p.next
+	err := p.e.log.Scan(after, func(r eventlog.Record) error {
+		if r.Seq > p.upto || (n > 0 && bytes+len(r.Data) > readBytes) {
+			return errBatchDone
 		}
-		return 0
+		n++
+		bytes += len(r.Data)
+		if p.err = p.examine(r, max); p.err != nil {
+			return errBatchDone
+		}
+		if len(p.events) == p.limit || n == max {
+			return errBatchDone
+		}
+		return nil
 	})
-	return recs[:n]
+	switch {
+	case p.err != nil:
+		return n, p.err
+	case err != nil && !errors.Is(err, errBatchDone):
+		return n, fmt.Errorf("engine: read events after seq %d: %w", after, err)
+	}
+	return n, nil
+}
+
+// examine adds r to the page if it belongs there. The duplicates are read
+// for up to max records at a time, as many as a batch may hold.
+func (p *eventsPage) examine(r eventlog.Record, max int) error {
+	if r.Seq > p.dupsUpto || r.Seq <= p.dupsAfter {
+		after := r.Seq - 1
+		upto := min(p.upto, after+uint64(max))
+		dups, err := p.e.duplicates(p.ctx, after, upto)
+		if err != nil {
+			return err
+		}
+		p.dups, p.dupsAfter, p.dupsUpto = dups, after, upto
+	}
+	p.scanned++
+	p.next = r.Seq
+	ev, ok := p.e.visible(r, p.dups, p.q)
+	if !ok {
+		return nil
+	}
+	if overlaps(ev.Message, r.Data) {
+		ev.Message = p.keep(ev.Message)
+	}
+	p.events = append(p.events, ev)
+	return nil
+}
+
+// keep copies msg out of the log's buffer, into blocks that grow as Read's
+// do.
+func (p *eventsPage) keep(msg []byte) []byte {
+	if len(msg) > cap(p.arena)-len(p.arena) {
+		p.arena = make([]byte, 0, max(min(max(2*cap(p.arena), 32<<10), 1<<20), len(msg)))
+	}
+	start := len(p.arena)
+	p.arena = append(p.arena, msg...)
+	return p.arena[start:len(p.arena):len(p.arena)]
+}
+
+// overlaps reports whether a and b share memory.
+func overlaps(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
 }
 
 // visible decodes r and reports whether it belongs in the answer: not a
-// duplicate, a valid event, from the source asked for.
+// duplicate, a valid event, from the source asked for. The message may
+// alias r.Data.
 func (e *Engine) visible(r eventlog.Record, dups map[uint64]bool, q EventQuery) (mosaic.Event, bool) {
 	var ev mosaic.Event
 	if dups[r.Seq] {
