@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"unsafe"
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/eventlog"
@@ -132,11 +131,11 @@ func (p *eventsPage) examine(r eventlog.Record, max int) error {
 	}
 	p.scanned++
 	p.next = r.Seq
-	ev, ok := p.e.visible(r, p.dups, p.q)
+	ev, ok, inLog := p.e.visible(r, p.dups, p.q)
 	if !ok {
 		return nil
 	}
-	if overlaps(ev.Message, r.Data) {
+	if inLog {
 		ev.Message = p.keep(ev.Message)
 	}
 	p.events = append(p.events, ev)
@@ -154,34 +153,26 @@ func (p *eventsPage) keep(msg []byte) []byte {
 	return p.arena[start:len(p.arena):len(p.arena)]
 }
 
-// overlaps reports whether a and b share memory.
-func overlaps(a, b []byte) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return a0 < b0+uintptr(len(b)) && b0 < a0+uintptr(len(a))
-}
-
 // visible decodes r and reports whether it belongs in the answer: not a
-// duplicate, a valid event, from the source asked for. The message may
-// alias r.Data.
-func (e *Engine) visible(r eventlog.Record, dups map[uint64]bool, q EventQuery) (mosaic.Event, bool) {
-	var ev mosaic.Event
+// duplicate, a valid event, from the source asked for. inLog says the
+// message still aliases r.Data: enrichment did not replace it.
+func (e *Engine) visible(r eventlog.Record, dups map[uint64]bool, q EventQuery) (ev mosaic.Event, ok, inLog bool) {
 	if dups[r.Seq] {
-		return ev, false
+		return ev, false, false
 	}
 	if err := ev.UnmarshalBinary(r.Data); err != nil {
-		return ev, false // counted and logged by the dedupe stage
+		return ev, false, false // counted and logged by the dedupe stage
 	}
 	if (q.SourceID != "" && ev.SourceID != q.SourceID) || (!q.System && ev.IsSystem()) {
-		return ev, false
+		return ev, false, false
 	}
 	ev.Seq = r.Seq
-	if e.opts.Enrich != nil && !q.Plain {
-		e.opts.Enrich(&ev)
+	if e.opts.Enrich != nil && !q.Plain && len(ev.Message) > 0 {
+		raw := ev.Message
+		e.opts.Enrich(&ev) // replaces the message, never changes it in place
+		return ev, true, len(ev.Message) > 0 && &ev.Message[0] == &raw[0]
 	}
-	return ev, true
+	return ev, true, true
 }
 
 // duplicates returns the seqs in (after, upto] found to be duplicates. It

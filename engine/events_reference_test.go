@@ -45,7 +45,7 @@ func (e *Engine) eventsReference(ctx context.Context, q EventQuery) (events []mo
 		for _, r := range recs {
 			scanned++
 			next = r.Seq
-			if ev, ok := e.visible(r, dups, q); ok {
+			if ev, ok, _ := e.visible(r, dups, q); ok {
 				events = append(events, ev)
 				if len(events) == limit {
 					break
