@@ -99,7 +99,7 @@ func DecodeTraits(b []byte, profileID uint64, fn func(TraitRow)) error {
 }
 
 func appendText(b []byte, s string) []byte {
-	s = cleanText(s)
+	s = CleanText(s)
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
@@ -347,7 +347,7 @@ func traitSize(r *TraitRow) int {
 }
 
 func textSize(s string) int {
-	n := len(cleanText(s))
+	n := len(CleanText(s))
 	return uvarintSize(uint64(n)) + n
 }
 
@@ -365,16 +365,6 @@ func varintSize(v int64) int {
 		u = ^u
 	}
 	return uvarintSize(u)
-}
-
-// cleanText is CleanText, quicker for the printable ASCII most text is.
-func cleanText(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == 0 || c >= 0x80 {
-			return CleanText(s)
-		}
-	}
-	return s
 }
 
 func nonNilBytes(b []byte) []byte {

@@ -157,5 +157,12 @@ type Increment struct {
 // both in text columns while SQLite takes them, so implementations apply this
 // to every text they store or look up, and the two backends behave the same.
 func CleanText(s string) string {
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	// Most text is ASCII without NUL: it needs neither pass, each of which
+	// scans and may copy the string.
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c >= 0x80 {
+			return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+		}
+	}
+	return s
 }
