@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/profile"
@@ -48,7 +49,7 @@ type partitionOp struct {
 type partition struct {
 	mu  sync.RWMutex // held by the worker while it changes set; by readers to read it
 	set *profile.Set
-	in  chan []partitionOp
+	in  chan foldJob
 	log *slog.Logger
 	obs *observers
 }
@@ -87,15 +88,32 @@ func partitionOf(id uint64, n int) int {
 // long for one (the lookups' p99 under ingestion was 6 to 12 ms).
 const yieldEvery = 32
 
+// foldPage is one page of operations handed to the partitions: the
+// position they reach when all have folded it, and how many still fold it.
+type foldPage struct {
+	upto    uint64
+	pending atomic.Int32
+	done    chan struct{} // closed when pending reaches 0
+}
+
+// foldJob is one partition's share of a page.
+type foldJob struct {
+	ops  []partitionOp
+	page *foldPage
+}
+
 // work folds the operations it is given until in is closed, calling done
-// after each slice.
+// after each job.
 func (w *partition) work(done func()) {
-	for ops := range w.in {
-		for i := range ops {
-			w.do(&ops[i])
+	for job := range w.in {
+		for i := range job.ops {
+			w.do(&job.ops[i])
 			if i%yieldEvery == yieldEvery-1 {
 				runtime.Gosched()
 			}
+		}
+		if job.page.pending.Add(-1) == 0 {
+			close(job.page.done)
 		}
 		done()
 	}

@@ -91,6 +91,7 @@ type Profiles struct {
 	obs     *observers
 	folding sync.WaitGroup // the slices of operations the partitions are folding
 	folded  uint64         // the position the partitions reach when folding is done
+	pages   []*foldPage    // dispatched pages not yet seen folded, oldest first (Run's goroutine)
 
 	processed atomic.Uint64
 	loaded    atomic.Bool // the checkpoint is loaded: readers may trust a miss
@@ -204,7 +205,7 @@ func (p *Profiles) Run(ctx context.Context) error {
 	}
 	var workers sync.WaitGroup
 	for _, w := range p.parts {
-		w.in = make(chan []partitionOp, 1)
+		w.in = make(chan foldJob, 1)
 		workers.Go(func() { w.work(p.folding.Done) })
 	}
 	defer func() {
@@ -340,7 +341,9 @@ func (p *Profiles) follow(ctx context.Context) {
 				return // the rest is for the next start
 			}
 		}
-		p.settle()
+		// The partitions may still fold the previous page while this one
+		// is handed over and the next one resolved (see foldAhead).
+		p.reap(foldAhead - 1)
 		p.cursor = max(p.cursor, next) // a system record may have moved it already
 		p.dispatch(ops)
 		if next >= p.dedupe.Processed() {
@@ -350,22 +353,64 @@ func (p *Profiles) follow(ctx context.Context) {
 	}
 }
 
+// foldAhead is how many pages the partitions may hold at once. With one,
+// the resolving loop waited at every page for the slowest partition, and
+// a CPU stood idle while the last partition finished; with two, the loop
+// resolves a page while the partitions fold the two before it.
+const foldAhead = 2
+
 // dispatch hands the partitions their operations, to fold up to the
-// cursor. The partitions must be idle (see settle).
+// cursor, after those they were given before.
 func (p *Profiles) dispatch(ops [][]partitionOp) {
+	page := &foldPage{upto: p.cursor, done: make(chan struct{})}
+	n := 0
+	for i := range p.parts {
+		if len(ops[i]) > 0 {
+			n++
+		}
+	}
+	page.pending.Store(int32(n))
+	if n == 0 {
+		close(page.done)
+	}
 	for i, w := range p.parts {
 		if len(ops[i]) > 0 {
 			p.folding.Add(1)
-			w.in <- ops[i]
+			w.in <- foldJob{ops: ops[i], page: page}
 		}
 	}
+	p.pages = append(p.pages, page)
 	p.folded = p.cursor
+}
+
+// reap publishes the position of the pages folded so far, in order, first
+// waiting for the oldest ones until at most keep pages are still folding.
+func (p *Profiles) reap(keep int) {
+	for len(p.pages) > 0 {
+		page := p.pages[0]
+		if len(p.pages) > keep {
+			<-page.done
+		} else {
+			select {
+			case <-page.done:
+			default:
+				return
+			}
+		}
+		p.pages[0] = nil
+		p.pages = p.pages[1:]
+		if page.upto > p.Processed() {
+			p.publish(page.upto)
+		}
+	}
 }
 
 // settle waits until the partitions have folded what they were given and
 // publishes the position they reached.
 func (p *Profiles) settle() {
 	p.folding.Wait()
+	clear(p.pages)
+	p.pages = p.pages[:0]
 	if p.folded > p.Processed() {
 		p.publish(p.folded)
 	}
