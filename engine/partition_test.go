@@ -84,3 +84,32 @@ func TestPartitionsFoldAsOne(t *testing.T) {
 		})
 	}
 }
+
+// TestReapPublishesInOrder checks that the position of a folded page is
+// published only once every page before it is folded too, and that reap
+// waits for the oldest pages when more than keep are still folding.
+func TestReapPublishesInOrder(t *testing.T) {
+	page := func(upto uint64) *foldPage { return &foldPage{upto: upto, done: make(chan struct{})} }
+	p := &Profiles{advanced: make(chan struct{})}
+	a, b, c := page(10), page(20), page(30)
+	p.pages = []*foldPage{a, b, c}
+
+	close(b.done)
+	p.reap(3)
+	if got := p.Processed(); got != 0 {
+		t.Fatalf("published %d while the first page was still folding", got)
+	}
+	close(a.done)
+	p.reap(3)
+	if got, left := p.Processed(), len(p.pages); got != 20 || left != 1 {
+		t.Fatalf("after the first two pages: published %d with %d pages left, want 20 and 1", got, left)
+	}
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		close(c.done)
+	}()
+	p.reap(0) // must wait for c
+	if got, left := p.Processed(), len(p.pages); got != 30 || left != 0 {
+		t.Fatalf("reap(0): published %d with %d pages left, want 30 and 0", got, left)
+	}
+}
