@@ -7,9 +7,10 @@ package profile
 // delete, or read them) without a slice per profile, and a Flush hands the
 // whole slice over.
 type rowLog[T any] struct {
-	rows []T
-	prev []int32 // prev[i]: 1 + index of the same profile's row before rows[i]; 0: none; -1: dropped
-	dead int     // rows dropped
+	rows  []T
+	prev  []int32 // prev[i]: 1 + index of the same profile's row before rows[i]; 0: none; -1: dropped
+	dead  int     // rows dropped
+	spare []T     // rows of a flushed batch handed back (see reuse), zeroed, for the next take
 }
 
 // add appends row to the chain whose newest row is last (1 + index, 0 for
@@ -47,22 +48,44 @@ func (l *rowLog[T]) drop(last int32) []T {
 	return out
 }
 
-// take returns the rows not dropped, in order, and empties the log.
+// take returns the rows not dropped, in order, and empties the log. The
+// rows past the returned slice's length, up to its capacity, are zero, as
+// reuse expects.
+//
+// The rows are compacted in place rather than copied to a new slice: the
+// log lets go of them here. The next batch fills a slice handed back by
+// reuse, or one allocated at the size of this one: growing to it by
+// copying cost more than the rows' own making.
 func (l *rowLog[T]) take() []T {
 	out := l.rows
 	if l.dead > 0 {
-		out = make([]T, 0, len(l.rows)-l.dead)
-		for i, row := range l.rows {
+		n := 0
+		for i := range out {
 			if l.prev[i] >= 0 {
-				out = append(out, row)
+				out[n] = out[i]
+				n++
 			}
 		}
+		clear(out[n:])
+		out = out[:n]
 	}
-	// The next batch likely needs as much room as this one: allocate it at
-	// once rather than grow to it by copying.
-	n := len(l.rows)
-	l.rows, l.prev, l.dead = make([]T, 0, n), l.prev[:0], 0
+	next := l.spare
+	if cap(next) < len(l.rows) {
+		next = make([]T, 0, len(l.rows))
+	}
+	l.rows, l.prev, l.dead, l.spare = next, l.prev[:0], 0, nil
 	return out
+}
+
+// reuse hands back rows that take returned, for a later take to fill
+// again. The caller must hold no reference to them, nor to the slice's
+// memory, anywhere: the store has written them and no reader copies from
+// them any longer.
+func (l *rowLog[T]) reuse(rows []T) {
+	if cap(rows) > cap(l.spare) && cap(rows) > 0 {
+		clear(rows) // past len they are zero already (see take)
+		l.spare = rows[:0]
+	}
 }
 
 // arena copies trait values into shared chunks, one allocation per many
