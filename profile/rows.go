@@ -13,12 +13,29 @@ type rowLog[T any] struct {
 	spare []T     // rows of a flushed batch handed back (see reuse), zeroed, for the next take
 }
 
+// minRows is the room a rowLog starts with: small, for a Set that sees
+// a few events (a split's dry run).
+const minRows = 64
+
 // add appends row to the chain whose newest row is last (1 + index, 0 for
 // an empty chain) and returns the new last.
 func (l *rowLog[T]) add(last int32, row T) int32 {
+	if len(l.rows) == cap(l.rows) {
+		l.grow()
+	}
 	l.rows = append(l.rows, row)
 	l.prev = append(l.prev, last)
 	return int32(len(l.rows))
+}
+
+// grow doubles the room for rows. append grows a large slice by a quarter
+// at a time, which copied a checkpoint's rows about four times over on
+// the way to its size, and rows hold pointers: each copy costs the
+// garbage collector's write barriers too.
+func (l *rowLog[T]) grow() {
+	grown := make([]T, len(l.rows), max(2*len(l.rows), minRows))
+	copy(grown, l.rows)
+	l.rows = grown
 }
 
 // chain returns the rows of the chain ending at last, newest first.
@@ -71,7 +88,9 @@ func (l *rowLog[T]) take() []T {
 	}
 	next := l.spare
 	if cap(next) < len(l.rows) {
-		next = make([]T, 0, len(l.rows))
+		// As much room as this batch had: the next one is likely about as
+		// large, and may well be larger.
+		next = make([]T, 0, cap(l.rows))
 	}
 	l.rows, l.prev, l.dead, l.spare = next, l.prev[:0], 0, nil
 	return out

@@ -3,6 +3,7 @@ package profile
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -84,6 +85,7 @@ func TestRowLogMatchesOld(t *testing.T) {
 		{"reuse a smaller batch for a larger one", "a0t0a0a0a1a1r0a1r0"},
 		{"reuse after drops, read chains", "a0a1a0a1a2d0t0a0a1a2a2d2c1c2r0a1c1r0r0"},
 		{"drop, then add to the same chain", "a0a0d0a0a1c0t0"},
+		{"grow past the first room, twice, across reuse", strings.Repeat("a0a1a2", 50) + "d1c2t0" + strings.Repeat("a2a0", 150) + "r0a1r0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
