@@ -108,6 +108,10 @@ type Profiles struct {
 	replayUpTo   uint64       // events up to here are already in the profiles: resolve only
 	inflight     *pendingSave
 	saveDone     chan error
+	// reusable are the batches of the last commit saved, by partition:
+	// nothing refers to their rows any more, and the partitions' next
+	// flush fills that memory again (see profile.Set.Reuse).
+	reusable []store.ProfileBatch
 
 	systemState
 }
@@ -596,14 +600,21 @@ func (s *pendingSave) run(ctx context.Context, st store.ProfileStore) error {
 func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 	var saves []func(context.Context) error
 	var batches []store.ProfileBatch
-	for _, w := range p.parts {
+	reusable := p.reusable
+	p.reusable = nil
+	for i, w := range p.parts {
 		w.mu.Lock()
-		batch, err := w.set.Flush()
+		if i < len(reusable) {
+			w.set.Reuse(&profile.Batch{Timeline: reusable[i].Timeline, Traits: reusable[i].Traits})
+		}
+		b, err := w.set.Flush()
 		w.mu.Unlock()
 		if err != nil {
 			return nil, err
 		}
-		batches = append(batches, toStoreBatch(batch))
+		// The same row types: the rows go to the store as they are.
+		batches = append(batches, store.ProfileBatch{Deleted: b.Deleted, Merges: b.Merges,
+			Timeline: b.Timeline, Traits: b.Traits, Profiles: b.Profiles})
 	}
 	for _, o := range p.opts.Observers {
 		save, err := o.Checkpoint(p.cursor)
@@ -663,6 +674,9 @@ func (p *Profiles) awaitSave(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("save profiles at seq %d: %w", p.inflight.commit.Seq, err)
 		}
+		// Saved: the store is done with the rows, and readers no longer
+		// find them in saving once it is cleared.
+		p.reusable = p.inflight.commit.Batches
 		p.inflight = nil
 		p.mu.Lock()
 		p.saving = nil
@@ -671,27 +685,4 @@ func (p *Profiles) awaitSave(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func toStoreBatch(b profile.Batch) store.ProfileBatch {
-	out := store.ProfileBatch{
-		Deleted:  b.Deleted,
-		Merges:   make([]store.ProfileMerge, 0, len(b.Merges)),
-		Timeline: make([]store.TimelineRow, 0, len(b.Timeline)),
-		Traits:   make([]store.TraitRow, 0, len(b.Traits)),
-		Profiles: make([]store.ProfileRow, 0, len(b.Profiles)),
-	}
-	for _, m := range b.Merges {
-		out.Merges = append(out.Merges, store.ProfileMerge{Absorbed: m.Absorbed, Survivor: m.Survivor})
-	}
-	for _, t := range b.Timeline {
-		out.Timeline = append(out.Timeline, store.TimelineRow{ProfileID: t.ProfileID, Seq: t.Seq, Time: t.Time, Type: t.Type, Name: t.Name, SourceID: t.SourceID})
-	}
-	for _, t := range b.Traits {
-		out.Traits = append(out.Traits, store.TraitRow{ProfileID: t.ProfileID, GroupID: t.GroupID, Name: t.Name, Value: t.Value, Time: t.Time, Seq: t.Seq, SourceID: t.SourceID, MessageID: t.MessageID})
-	}
-	for _, s := range b.Profiles {
-		out.Profiles = append(out.Profiles, store.ProfileRow{ID: s.ID, Data: s.Data})
-	}
-	return out
 }

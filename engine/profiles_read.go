@@ -109,7 +109,7 @@ func (p *Profiles) Timeline(ctx context.Context, ref string, before time.Time, b
 	w.mu.RLock()
 	for _, t := range w.set.PendingTimeline(uint64(id)) {
 		if before.IsZero() || t.Time.Before(before) || (t.Time.Equal(before) && t.Seq < beforeSeq) {
-			out = append(out, store.TimelineRow{ProfileID: t.ProfileID, Seq: t.Seq, Time: t.Time, Type: t.Type, Name: t.Name, SourceID: t.SourceID})
+			out = append(out, t)
 		}
 	}
 	w.mu.RUnlock()

@@ -1,9 +1,6 @@
 package profile
 
-import (
-	"encoding/json"
-	"time"
-)
+import "github.com/mosaic-cdp/mosaic/store"
 
 // Batch is what a checkpoint writes for one Set: everything that changed
 // since the previous Flush. Apply it to the store in one transaction, in
@@ -45,39 +42,23 @@ func (b *Batch) Empty() bool {
 	return len(b.Deleted)+len(b.Merges)+len(b.Timeline)+len(b.Traits)+len(b.Profiles) == 0
 }
 
+// The rows are the store's own types, so a Batch goes to the store without
+// being copied row by row: a checkpoint holds a row for every event.
+
 // MergeRecord says that the stored rows of Absorbed now belong to Survivor.
-type MergeRecord struct {
-	Absorbed uint64
-	Survivor uint64
-}
+type MergeRecord = store.ProfileMerge
 
 // Saved is the new state of one profile, in its binary form (see
 // Profile.MarshalBinary).
-type Saved struct {
-	ID   uint64
-	Data []byte
-}
+type Saved = store.ProfileRow
 
 // TimelineEntry is one event in a profile's timeline. The event itself is
-// in the log at Seq.
-type TimelineEntry struct {
-	ProfileID uint64
-	Seq       uint64
-	Time      time.Time // event time
-	Type      string    // call type
-	Name      string    // track: the event name; page, screen: the name; else ""
-	SourceID  string
-}
+// in the log at Seq. Name is the event name of a track, the name of a
+// page or screen, else "".
+type TimelineEntry = store.TimelineRow
 
 // TraitWrite is one value one event set for one trait: a row of trait
-// history. The current value of a trait is its newest write by (Time, Seq).
-type TraitWrite struct {
-	ProfileID uint64
-	GroupID   string // "" for the profile's own traits; the account for account traits
-	Name      string
-	Value     json.RawMessage
-	Time      time.Time // event time
-	Seq       uint64
-	SourceID  string
-	MessageID string
-}
+// history. The current value of a trait is its newest write by (Time,
+// Seq). GroupID is "" for the profile's own traits, the account for
+// account traits; Value is the JSON the event carried.
+type TraitWrite = store.TraitRow

@@ -244,6 +244,17 @@ func (s *Set) Flush() (Batch, error) {
 	return b, nil
 }
 
+// Reuse hands back the rows of a Batch from Flush once it is written and
+// nothing refers to its Timeline and Traits any more, so that a later
+// Flush fills their memory again instead of allocating as much anew. b's
+// rows are cleared. Batches not handed back are simply left to the
+// garbage collector.
+func (s *Set) Reuse(b *Batch) {
+	s.timeline.reuse(b.Timeline)
+	s.traits.reuse(b.Traits)
+	b.Timeline, b.Traits = nil, nil
+}
+
 // PendingTimeline returns the timeline entries of a profile not yet
 // flushed, the last applied first, for reads that must see events before
 // the next checkpoint stores them.

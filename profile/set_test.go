@@ -79,6 +79,7 @@ func flush(t tb, s *Set, m *memStore) {
 		t.Fatalf("Flush() = %v", err)
 	}
 	m.write(b)
+	s.Reuse(&b) // the store copied the rows: as the engine does once a save is done
 }
 
 func TestSetApplyAndFlush(t *testing.T) {

@@ -81,3 +81,23 @@ func TestPackBatchMatchesReference(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPackBatch packs a checkpoint's worth of rows of one partition:
+// plain ASCII text, as most events carry.
+func BenchmarkPackBatch(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var batch ProfileBatch
+	const profiles = 5000
+	for i := range 20000 {
+		id := uint64(rng.IntN(profiles)) + 1
+		t := time.UnixMicro(1_700_000_000_000_000 + int64(i))
+		batch.Timeline = append(batch.Timeline, TimelineRow{ProfileID: id, Seq: uint64(i), Time: t, Type: "track", Name: "Product Viewed", SourceID: "web"})
+		batch.Traits = append(batch.Traits, TraitRow{ProfileID: id, Name: "plan", Value: []byte(`"pro"`), Time: t, Seq: uint64(i), SourceID: "web", MessageID: fmt.Sprint("m-", i)})
+	}
+	for id := range uint64(profiles) {
+		batch.Profiles = append(batch.Profiles, ProfileRow{ID: id + 1, Data: []byte("state")})
+	}
+	for b.Loop() {
+		PackBatch(&batch)
+	}
+}

@@ -38,30 +38,40 @@ var errPacked = errors.New("a packed timeline or trait history does not decode: 
 // (see CleanText).
 func AppendTimeline(b []byte, rows ...TimelineRow) []byte {
 	for i := range rows {
-		r := &rows[i]
-		b = binary.AppendUvarint(b, r.Seq)
-		b = binary.AppendVarint(b, r.Time.UnixMicro())
-		b = appendText(b, r.Type)
-		b = appendText(b, r.Name)
-		b = appendText(b, r.SourceID)
+		b = appendTimeline(b, &rows[i], false)
 	}
 	return b
+}
+
+// appendTimeline appends r packed; clean says its text is known to need
+// no cleaning.
+func appendTimeline(b []byte, r *TimelineRow, clean bool) []byte {
+	b = binary.AppendUvarint(b, r.Seq)
+	b = binary.AppendVarint(b, r.Time.UnixMicro())
+	b = appendTextAs(b, r.Type, clean)
+	b = appendTextAs(b, r.Name, clean)
+	return appendTextAs(b, r.SourceID, clean)
 }
 
 // AppendTraits appends the packed form of rows to b. Text is cleaned (see
 // CleanText); values are kept byte for byte.
 func AppendTraits(b []byte, rows ...TraitRow) []byte {
 	for i := range rows {
-		r := &rows[i]
-		b = binary.AppendUvarint(b, r.Seq)
-		b = binary.AppendVarint(b, r.Time.UnixMicro())
-		b = appendText(b, r.GroupID)
-		b = appendText(b, r.Name)
-		b = appendBytes(b, r.Value)
-		b = appendText(b, r.SourceID)
-		b = appendText(b, r.MessageID)
+		b = appendTrait(b, &rows[i], false)
 	}
 	return b
+}
+
+// appendTrait appends r packed; clean says its text is known to need no
+// cleaning.
+func appendTrait(b []byte, r *TraitRow, clean bool) []byte {
+	b = binary.AppendUvarint(b, r.Seq)
+	b = binary.AppendVarint(b, r.Time.UnixMicro())
+	b = appendTextAs(b, r.GroupID, clean)
+	b = appendTextAs(b, r.Name, clean)
+	b = appendBytes(b, r.Value)
+	b = appendTextAs(b, r.SourceID, clean)
+	return appendTextAs(b, r.MessageID, clean)
 }
 
 // DecodeTimeline calls fn for each entry of a packed timeline of
@@ -98,8 +108,11 @@ func DecodeTraits(b []byte, profileID uint64, fn func(TraitRow)) error {
 	return nil
 }
 
-func appendText(b []byte, s string) []byte {
-	s = CleanText(s)
+// appendTextAs appends s, cleaned unless clean says it needs no cleaning.
+func appendTextAs(b []byte, s string, clean bool) []byte {
+	if !clean {
+		s = CleanText(s)
+	}
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
@@ -283,8 +296,10 @@ func PackBatch(b *ProfileBatch) []PackedProfile {
 	for _, p := range b.Profiles {
 		out[get(p.ID)].Data = nonNilBytes(p.Data)
 	}
-	// The index of each row's profile, and the size of each packed value,
-	// kept in Timeline and Traits as zero-length slices until packing.
+	// The index of each row's profile, complemented when its text needs
+	// cleaning: measuring a row finds out, and packing it need not look
+	// again. And the size of each packed value, kept in Timeline and
+	// Traits as zero-length slices until packing.
 	idx := make([]int32, len(b.Timeline)+len(b.Traits))
 	tl, tr := make([]int, 0, len(b.Profiles)), make([]int, 0, len(b.Profiles))
 	grow := func(sizes []int, i, n int) []int {
@@ -298,15 +313,15 @@ func PackBatch(b *ProfileBatch) []PackedProfile {
 	for j := range b.Timeline {
 		r := &b.Timeline[j]
 		i := get(r.ProfileID)
-		idx[j] = int32(i)
-		n := timelineSize(r)
+		n, clean := timelineSize(r)
+		idx[j] = mark(i, clean)
 		tl, total = grow(tl, i, n), total+n
 	}
 	for j := range b.Traits {
 		r := &b.Traits[j]
 		i := get(r.ProfileID)
-		idx[len(b.Timeline)+j] = int32(i)
-		n := traitSize(r)
+		n, clean := traitSize(r)
+		idx[len(b.Timeline)+j] = mark(i, clean)
 		tr, total = grow(tr, i, n), total+n
 	}
 	buf := make([]byte, 0, total)
@@ -324,31 +339,61 @@ func PackBatch(b *ProfileBatch) []PackedProfile {
 		}
 	}
 	for j := range b.Timeline {
-		u := &out[idx[j]]
-		u.Timeline = AppendTimeline(u.Timeline, b.Timeline[j])
+		i, clean := unmark(idx[j])
+		u := &out[i]
+		u.Timeline = appendTimeline(u.Timeline, &b.Timeline[j], clean)
 	}
 	for j := range b.Traits {
-		u := &out[idx[len(b.Timeline)+j]]
-		u.Traits = AppendTraits(u.Traits, b.Traits[j])
+		i, clean := unmark(idx[len(b.Timeline)+j])
+		u := &out[i]
+		u.Traits = appendTrait(u.Traits, &b.Traits[j], clean)
 	}
 	return out
 }
 
-// timelineSize returns the size of r packed.
-func timelineSize(r *TimelineRow) int {
-	return uvarintSize(r.Seq) + varintSize(r.Time.UnixMicro()) +
-		textSize(r.Type) + textSize(r.Name) + textSize(r.SourceID)
+func mark(i int, clean bool) int32 {
+	if clean {
+		return int32(i)
+	}
+	return ^int32(i)
 }
 
-// traitSize returns the size of r packed.
-func traitSize(r *TraitRow) int {
-	return uvarintSize(r.Seq) + varintSize(r.Time.UnixMicro()) + textSize(r.GroupID) + textSize(r.Name) +
-		uvarintSize(uint64(len(r.Value))) + len(r.Value) + textSize(r.SourceID) + textSize(r.MessageID)
+func unmark(m int32) (i int, clean bool) {
+	if m < 0 {
+		return int(^m), false
+	}
+	return int(m), true
 }
 
-func textSize(s string) int {
-	n := len(CleanText(s))
-	return uvarintSize(uint64(n)) + n
+// timelineSize returns the size of r packed, and whether its text needs
+// no cleaning.
+func timelineSize(r *TimelineRow) (int, bool) {
+	n0, c0 := textSize(r.Type)
+	n1, c1 := textSize(r.Name)
+	n2, c2 := textSize(r.SourceID)
+	return uvarintSize(r.Seq) + varintSize(r.Time.UnixMicro()) + n0 + n1 + n2, c0 && c1 && c2
+}
+
+// traitSize returns the size of r packed, and whether its text needs no
+// cleaning.
+func traitSize(r *TraitRow) (int, bool) {
+	n0, c0 := textSize(r.GroupID)
+	n1, c1 := textSize(r.Name)
+	n2, c2 := textSize(r.SourceID)
+	n3, c3 := textSize(r.MessageID)
+	return uvarintSize(r.Seq) + varintSize(r.Time.UnixMicro()) + n0 + n1 +
+		uvarintSize(uint64(len(r.Value))) + len(r.Value) + n2 + n3, c0 && c1 && c2 && c3
+}
+
+// textSize returns the size of s cleaned and packed, and whether
+// cleaning leaves it as it is (see CleanText).
+func textSize(s string) (int, bool) {
+	clean := plainText(s)
+	n := len(s)
+	if !clean {
+		n = len(CleanText(s))
+	}
+	return uvarintSize(uint64(n)) + n, clean
 }
 
 func uvarintSize(v uint64) int {

@@ -159,10 +159,19 @@ type Increment struct {
 func CleanText(s string) string {
 	// Most text is ASCII without NUL: it needs neither pass, each of which
 	// scans and may copy the string.
+	if plainText(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
+// plainText reports whether s is ASCII without NUL, which CleanText
+// leaves as it is.
+func plainText(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c == 0 || c >= 0x80 {
-			return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+			return false
 		}
 	}
-	return s
+	return true
 }
