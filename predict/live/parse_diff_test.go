@@ -207,3 +207,29 @@ func FuzzParse(f *testing.F) {
 		checkParse(t, o, applied(profile.NewSet(), 1, eventTypes[int(typ)%len(eventTypes)], msg))
 	})
 }
+
+// BenchmarkParse measures reading a stored page view and product view as
+// the profile stage shows them: from the envelope the profile located
+// ("envelope"), and decoding the message as before ("readMessage").
+func BenchmarkParse(b *testing.B) {
+	o := NewObserver(nil, ObserverOptions{})
+	for i, s := range storedMessages {
+		c := applied(profile.NewSet(), 1, []string{mosaic.TypePage, mosaic.TypeTrack}[i], []byte(s))
+		for _, ref := range []bool{false, true} {
+			b.Run([]string{"page", "track"}[i]+"/"+map[bool]string{false: "envelope", true: "readMessage"}[ref], func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					var ok bool
+					if ref {
+						_, _, ok = o.parseReference(c)
+					} else {
+						_, _, ok = o.parse(c)
+					}
+					if !ok {
+						b.Fatal("parse found nothing")
+					}
+				}
+			})
+		}
+	}
+}
