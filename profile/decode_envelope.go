@@ -49,8 +49,18 @@ func (s *envelopeMembers) first(member envelopeMembers) bool {
 // foldsToEnvelope reports whether a top-level name that is not exactly
 // one of Envelope's names matches one of them without regard to case.
 func foldsToEnvelope(key []byte) bool {
-	return foldsTo(key, "type") || foldsTo(key, "timestamp") ||
-		foldsTo(key, "event") || foldsTo(key, "context")
+	if len(key) == 0 {
+		return false
+	}
+	switch key[0] | 0x20 { // see foldsTo
+	case 't':
+		return foldsTo(key, "type") || foldsTo(key, "timestamp")
+	case 'e':
+		return foldsTo(key, "event")
+	case 'c':
+		return foldsTo(key, "context")
+	}
+	return false
 }
 
 // foldsTo reports whether key equals name (lower case ASCII) without
