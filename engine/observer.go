@@ -87,6 +87,10 @@ type ProfileChange struct {
 	// was not applied (Profile 0, or a message the profile could not read).
 	Name string
 	Time time.Time
+	// Envelope locates more members of the message the profile read, for
+	// observers that would otherwise decode it (see profile.Envelope); its
+	// spans alias Event.Message. Zero, so not Plain, when Name and Time are.
+	Envelope profile.Envelope
 }
 
 // ProfileMerge is one merge: Absorbed's state went into Survivor.

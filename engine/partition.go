@@ -155,7 +155,7 @@ func (w *partition) do(op *partitionOp) {
 				c.State = w.set.Get(op.id)
 			}
 			if applied {
-				c.Name, c.Time = w.set.Applied()
+				c.Name, c.Time, c.Envelope = w.set.Applied()
 			}
 			w.obs.tell(c)
 		}

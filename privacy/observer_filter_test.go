@@ -41,6 +41,59 @@ var filterCases = []struct {
 	{"capitalised key", `{"Consent":{}}`, false},
 	{"anchor byte repeated", `ccccc"consent"`, true},
 	{"overlapping candidates", `"g"gpc"`, true},
+	{"api record at a word's end", `{"x":1,"mosaicConsent":{}}`, true},
+	{"TCString across words", `{"IABTCF_TCString":"CP"}`, true},
+	{"capital anchor without its marker", `{"Chrome":"Consent"}`, false},
+	{"marker in the tail", `123456789tcf`, true},
+	{"anchor at the very end", `12345678"gpc`, false},
+}
+
+// fivePasses is the filter before it made one pass: a vectorised search
+// per marker for its rarest byte. The benchmark compares with it.
+func fivePasses(msg []byte) bool {
+	for _, m := range []marker{{[]byte(`"consent"`), 1}, {[]byte(`"gpc"`), 1}, {[]byte(`tcf`), 2},
+		{[]byte(`TCString`), 2}, {[]byte(`"mosaicConsent"`), 7}} {
+		c, n := m.s[m.anchor], len(m.s)
+		for i := m.anchor; i < len(msg); i++ {
+			j := bytes.IndexByte(msg[i:], c)
+			if j < 0 {
+				break
+			}
+			i += j
+			if start := i - m.anchor; start+n <= len(msg) && bytes.Equal(msg[start:start+n], m.s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestMarkerAnchors: the one pass stops only at 'c' and 'C', and checks
+// the byte before first, so every marker must be anchored on one, not at
+// its start.
+func TestMarkerAnchors(t *testing.T) {
+	for _, m := range consentMarkers {
+		if c := m.s[m.anchor]; c != 'c' && c != 'C' || m.anchor == 0 {
+			t.Errorf("marker %q is anchored on %q at %d, want 'c' or 'C' after its first byte", m.s, c, m.anchor)
+		}
+	}
+}
+
+// TestMayCarryConsentAtEveryOffset slides each marker, whole and cut
+// short, over every offset of a message longer than two of the words the
+// search reads at a time.
+func TestMayCarryConsentAtEveryOffset(t *testing.T) {
+	for _, m := range consentMarkers {
+		for _, cut := range []int{0, 1} {
+			s := m.s[:len(m.s)-cut]
+			for at := 0; at+len(s) <= 40; at++ {
+				msg := append(append(bytes.Repeat([]byte("x"), at), s...), bytes.Repeat([]byte("y"), 40-at-len(s))...)
+				if got, want := mayCarryConsent(msg), cut == 0; got != want {
+					t.Errorf("mayCarryConsent(%q) = %v, want %v", msg, got, want)
+				}
+			}
+		}
+	}
 }
 
 func TestMayCarryConsent(t *testing.T) {
@@ -70,10 +123,16 @@ func FuzzMayCarryConsent(f *testing.F) {
 
 func BenchmarkMayCarryConsent(b *testing.B) {
 	msg := []byte(typicalMessage)
-	b.Run("anchored", func(b *testing.B) {
+	b.Run("one pass", func(b *testing.B) {
 		b.SetBytes(int64(len(msg)))
 		for b.Loop() {
 			mayCarryConsent(msg)
+		}
+	})
+	b.Run("five passes", func(b *testing.B) {
+		b.SetBytes(int64(len(msg)))
+		for b.Loop() {
+			fivePasses(msg)
 		}
 	})
 	b.Run("bytes.Contains", func(b *testing.B) {

@@ -39,6 +39,7 @@ type kv struct {
 // decoder reads events into updates, reusing its buffers.
 type decoder struct {
 	u       update
+	env     Envelope     // of the message u was read from (see Set.Applied)
 	esc     []byte       // copies of values that had to be made valid UTF-8
 	derived []derivedHit // the context's derived trait values (see readContext)
 	refs    [len(derivedTraits)]ref
@@ -62,6 +63,8 @@ func (d *decoder) decode(ev *mosaic.Event) (*update, error) {
 	if err != nil {
 		return nil, err
 	}
+	u.time, d.env.Stamped = readTime(f.timestamp, ev.ReceivedAt)
+	d.env.Type, d.env.Event, d.env.Timestamp = f.typ, f.event, f.timestamp
 	typ := ev.Type
 	if typ == "" {
 		typ, _ = stringValue(f.typ)
@@ -70,7 +73,6 @@ func (d *decoder) decode(ev *mosaic.Event) (*update, error) {
 	if ev.SourceID != "" {
 		u.source = refString(ev.SourceID)
 	}
-	u.time = eventTime(f.timestamp, ev.ReceivedAt)
 	switch typ {
 	case mosaic.TypeTrack:
 		if e, ok := stringBytes(f.event); ok && len(e) > 0 {
@@ -130,6 +132,8 @@ type fields struct {
 func (d *decoder) readFields(message []byte) (fields, error) {
 	var f fields
 	d.derived = d.derived[:0]
+	d.env = Envelope{Plain: true}
+	var seen envelopeMembers
 	m := members{b: message}
 	if !m.open() {
 		return f, errSyntax
@@ -138,6 +142,7 @@ func (d *decoder) readFields(message []byte) (fields, error) {
 		key := m.key
 		if m.esc {
 			key = []byte(unescape(key))
+			d.env.Plain = false
 		}
 		if string(key) != "context" && !m.value() {
 			break
@@ -145,12 +150,15 @@ func (d *decoder) readFields(message []byte) (fields, error) {
 		switch string(key) {
 		case "type":
 			f.typ = m.val
+			d.env.Plain = seen.first(memberType) && d.env.Plain
 		case "event":
 			f.event = m.val
+			d.env.Plain = seen.first(memberEvent) && d.env.Plain
 		case "name":
 			f.name = m.val
 		case "timestamp":
 			f.timestamp = m.val
+			d.env.Plain = seen.first(memberTimestamp) && d.env.Plain
 		case "groupId":
 			f.groupID = m.val
 		case "traits":
@@ -158,10 +166,15 @@ func (d *decoder) readFields(message []byte) (fields, error) {
 		case "context":
 			// The last context counts, as in any JSON reader.
 			d.derived = d.derived[:0]
+			d.env.Timezone = nil
+			d.env.Plain = seen.first(memberContext) && d.env.Plain
 			end, traits, err := d.readContext(message, m.i)
 			if m.endValue(end, err) {
 				f.ctx, f.ctxTraits = m.val, traits
+				d.env.Plain = d.env.Plain && (m.val[0] == '{' || string(m.val) == "null")
 			}
+		default:
+			d.env.Plain = d.env.Plain && !foldsToEnvelope(key)
 		}
 	}
 	if m.err != nil || ws(message, m.i) != len(message) {
@@ -243,6 +256,7 @@ func (d *decoder) readContext(b []byte, i int) (end int, traits []byte, err erro
 		key := m.key
 		if m.esc {
 			key = []byte(unescape(key))
+			d.env.Plain = false
 		}
 		first := -1 // the first of derivedTraits read from this member
 		for k := range derivedTraits {
@@ -252,8 +266,16 @@ func (d *decoder) readContext(b []byte, i int) (end int, traits []byte, err erro
 			}
 		}
 		if first < 0 {
-			if m.value() && string(key) == "traits" {
-				traits = m.val // the last, as any JSON reader takes it
+			if m.value() {
+				switch string(key) {
+				case "traits":
+					traits = m.val // the last, as any JSON reader takes it
+				case "timezone":
+					d.env.Plain = d.env.Plain && d.env.Timezone == nil
+					d.env.Timezone = m.val
+				default:
+					d.env.Plain = d.env.Plain && !foldsTo(key, "timezone")
+				}
 			}
 			continue
 		}
@@ -329,15 +351,25 @@ func groupID(v []byte) string {
 // eventTime returns the event time in µs: the message's timestamp, or
 // receivedAt when it has none or it does not parse.
 func eventTime(ts []byte, receivedAt time.Time) int64 {
+	us, _ := readTime(ts, receivedAt)
+	return us
+}
+
+// readTime is eventTime, also reporting whether the time is the timestamp
+// read in RFC 3339 form, as time.Parse with time.RFC3339Nano reads it,
+// within the years micros keeps (so not clamped): what observers that
+// parse timestamps that way may take instead.
+func readTime(ts []byte, receivedAt time.Time) (us int64, rfc3339 bool) {
 	if len(ts) >= 2 && ts[0] == '"' {
 		if us, ok := parseUTC(ts[1 : len(ts)-1]); ok {
-			return us
+			return us, unclamped(us)
 		}
-		if t, ok := parseTime(ts[1 : len(ts)-1]); ok {
-			return micros(t)
+		if t, layout, ok := parseTime(ts[1 : len(ts)-1]); ok {
+			us := micros(t)
+			return us, layout == 0 && unclamped(us)
 		}
 	}
-	return micros(receivedAt)
+	return micros(receivedAt), false
 }
 
 // timeLayouts are the date-time forms messages carry: the collector writes
@@ -350,14 +382,16 @@ var timeLayouts = []string{
 	"2006-01-02",
 }
 
-func parseTime(b []byte) (time.Time, bool) {
+// parseTime returns the time b holds and the index in timeLayouts of the
+// layout that read it.
+func parseTime(b []byte) (time.Time, int, bool) {
 	s := string(b)
-	for _, layout := range timeLayouts {
+	for i, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
+			return t, i, true
 		}
 	}
-	return time.Time{}, false
+	return time.Time{}, 0, false
 }
 
 // parseUTC returns in µs the time b holds in the form the collector writes,

@@ -100,13 +100,14 @@ func (s *Set) Apply(id uint64, ev *mosaic.Event) error {
 }
 
 // Applied describes the last event Apply read: its name (a track's event
-// name, a page's or screen's name; "" for other calls) and its time as the
-// profile orders it (the message's timestamp, else when it was received).
-// Observers of the profile stage read these instead of decoding the
-// message again.
-func (s *Set) Applied() (name string, t time.Time) {
+// name, a page's or screen's name; "" for other calls), its time as the
+// profile orders it (the message's timestamp, else when it was received)
+// and where its message holds the members of env. Observers of the profile
+// stage read these instead of decoding the message again; env's spans
+// alias the event's message.
+func (s *Set) Applied() (name string, t time.Time, env Envelope) {
 	u := &s.f.dec.u
-	return u.displayName(), fromMicros(u.time)
+	return u.displayName(), fromMicros(u.time), s.f.dec.env
 }
 
 // displayName returns the name a timeline shows for the event.

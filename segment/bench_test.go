@@ -143,7 +143,7 @@ func applied(b *testing.B, set *profile.Set, id uint64, ev *mosaic.Event) *engin
 		b.Fatal(err)
 	}
 	c := &engine.ProfileChange{Event: ev, Profile: id, State: set.Get(id)}
-	c.Name, c.Time = set.Applied()
+	c.Name, c.Time, c.Envelope = set.Applied()
 	return c
 }
 

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
+	"github.com/mosaic-cdp/mosaic/profile"
 )
 
 // readMessage reads the members of a stored message that the predictions
@@ -19,17 +21,7 @@ func readMessage(b []byte) (message, bool) {
 		return m, true
 	}
 	ok := true
-	set := func(dst *string, val []byte) {
-		if string(val) == "null" {
-			return
-		}
-		s, isString := jsonscan.String(val)
-		if !isString {
-			ok = false
-			return
-		}
-		*dst = s
-	}
+	set := func(dst *string, val []byte) { ok = readString(dst, val) && ok }
 	read := jsonscan.Object(b, func(raw, val []byte) bool {
 		switch memberOf(raw) {
 		case memberType:
@@ -54,6 +46,56 @@ func readMessage(b []byte) (message, bool) {
 		return ok
 	})
 	return m, read && ok
+}
+
+// readString reads the JSON value val into *dst as json.Unmarshal reads
+// it into a string: null leaves *dst as it was, and anything but a string
+// is an error.
+func readString(dst *string, val []byte) bool {
+	switch string(val) { // the usual types without a copy
+	case "null":
+		return true
+	case `"page"`:
+		*dst = mosaic.TypePage
+		return true
+	case `"screen"`:
+		*dst = mosaic.TypeScreen
+		return true
+	case `"track"`:
+		*dst = mosaic.TypeTrack
+		return true
+	}
+	s, ok := jsonscan.String(val)
+	if ok {
+		*dst = s
+	}
+	return ok
+}
+
+// readEnvelope reads the members of a message the profile located (see
+// profile.Envelope), for messages where that gives what readMessage
+// gives: all but the properties, which only orders need. Reading the spans
+// instead of the message spared a pass over each page view and engagement
+// event, a twentieth of a replay's processing.
+//
+// A Stamped envelope's timestamp is a string, whose time the caller takes
+// from the change: it is left out, sparing its copy.
+func readEnvelope(e *profile.Envelope) (message, bool) {
+	var m message
+	ts := e.Timestamp
+	if e.Stamped {
+		ts = nil
+	}
+	ok := true
+	for _, f := range [...]struct {
+		dst *string
+		val []byte
+	}{{&m.Type, e.Type}, {&m.Event, e.Event}, {&m.Timestamp, ts}, {&m.Context.Timezone, e.Timezone}} {
+		if f.val != nil {
+			ok = readString(f.dst, f.val) && ok
+		}
+	}
+	return m, ok
 }
 
 // The top-level members readMessage reads.

@@ -230,12 +230,21 @@ func (o *Observer) parse(c *engine.ProfileChange) (*order, act, bool) {
 	default:
 		return nil, act{}, false
 	}
-	m, ok := readMessage(c.Event.Message)
+	var m message
+	var ok bool
+	plain := c.Envelope.Plain
+	if plain {
+		m, ok = readEnvelope(&c.Envelope)
+	} else {
+		m, ok = readMessage(c.Event.Message)
+	}
 	if !ok {
 		return nil, act{}, false
 	}
 	t := c.Event.ReceivedAt
-	if ts, err := time.Parse(time.RFC3339Nano, m.Timestamp); err == nil {
+	if plain && c.Envelope.Stamped {
+		t = c.Time // what time.Parse gives below, to the µs that a.t and ord.t keep
+	} else if ts, err := time.Parse(time.RFC3339Nano, m.Timestamp); err == nil {
 		t = ts
 	}
 	var a act
@@ -245,6 +254,11 @@ func (o *Observer) parse(c *engine.ProfileChange) (*order, act, bool) {
 	case m.Type != "track":
 		return nil, act{}, false
 	case m.Event == o.opts.OrderEvent:
+		if plain { // the envelope has no properties
+			if m, ok = readMessage(c.Event.Message); !ok {
+				return nil, act{}, false
+			}
+		}
 		return o.parseOrder(m.Props, t), act{}, true
 	default:
 		var ok bool
