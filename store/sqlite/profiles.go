@@ -290,7 +290,7 @@ func (w *profileWriter) chunked(single, multi string, n int, add func(args []any
 }
 
 // rows upserts b's profiles with their new timeline and trait entries
-// packed, and seals the packed values grown past the limit.
+// packed, then seals the packed values grown past the limit.
 func (w *profileWriter) rows(b *store.ProfileBatch) error {
 	ups := store.PackBatch(b)
 	// In ID order, the upserts walk the table's B-tree from one end to
@@ -300,41 +300,25 @@ func (w *profileWriter) rows(b *store.ProfileBatch) error {
 	// on them.
 	slices.SortFunc(ups, func(a, b store.PackedProfile) int { return cmp.Compare(a.ID, b.ID) })
 	var full []int64
-	for start := 0; start < len(ups); start += sealEvery {
-		err := w.chunked(upsertProfile, upsertProfiles, min(sealEvery, len(ups)-start), func(args []any, i int) []any {
-			u := &ups[start+i]
-			return append(args, int64(u.ID), nonNil(u.Data), nonNil(u.Timeline), nonNil(u.Traits), u.Data != nil)
-		}, func(rows *sql.Rows) error {
-			var id int64
-			var over bool
-			if err := rows.Scan(&id, &over); err != nil {
-				return err
-			}
-			if over {
-				full = append(full, id)
-			}
-			return nil
-		})
-		if err != nil {
+	err := w.chunked(upsertProfile, upsertProfiles, len(ups), func(args []any, i int) []any {
+		u := &ups[i]
+		return append(args, int64(u.ID), nonNil(u.Data), nonNil(u.Timeline), nonNil(u.Traits), u.Data != nil)
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var over bool
+		if err := rows.Scan(&id, &over); err != nil {
 			return err
 		}
-		// Sealing the full lists as they fill, not once the whole batch is
-		// upserted, finds their rows' pages still in the cache: a batch
-		// changes more pages than it holds, and the pages it had let go were
-		// read back from the WAL, changed again and written to it a second
-		// time (a third of a replay's WAL reads and writes).
-		sealed := len(full) / rowChunk * rowChunk
-		if err := w.seal(full[:sealed]); err != nil {
-			return err
+		if over {
+			full = append(full, id)
 		}
-		full = full[:copy(full, full[sealed:])]
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return w.seal(full)
 }
-
-// sealEvery is how many profiles are upserted between seals: a few
-// statements' worth, whose pages the cache still holds.
-const sealEvery = 4 * rowChunk
 
 // seal moves the packed values of profiles ids that passed the limit to
 // chunks, rowChunk profiles a statement. A shorter list is padded with its
