@@ -73,16 +73,19 @@ func (db *DB) SavePredictActivity(ctx context.Context, c *store.PredictActivityC
 				return err
 			}
 		}
-		for _, r := range c.Rows {
-			err := w.exec(`INSERT INTO predict_activity (profile_id, data) VALUES (?, ?)
-				ON CONFLICT (profile_id) DO UPDATE SET data = excluded.data`, int64(r.ID), nonNil(r.Data))
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		// rowChunk rows a statement; of two rows of one profile the later
+		// wins, as SQLite upserts a statement's rows in order.
+		return w.chunked(upsertActivity, upsertActivities, len(c.Rows), func(args []any, i int) []any {
+			return append(args, int64(c.Rows[i].ID), nonNil(c.Rows[i].Data))
+		}, func(*sql.Rows) error { return nil })
 	})
 }
+
+var (
+	upsertActivity = `INSERT INTO predict_activity (profile_id, data) VALUES (?, ?)
+		ON CONFLICT (profile_id) DO UPDATE SET data = excluded.data`
+	upsertActivities = multiRow(upsertActivity, 2)
+)
 
 // SavePredictions implements store.PredictStore.
 func (db *DB) SavePredictions(ctx context.Context, f *store.PredictionFit) error {
