@@ -179,7 +179,7 @@ func FuzzAppendRaw(f *testing.F) {
 
 // FuzzAppendFloat holds appendFloat to encoding/json's float64s.
 func FuzzAppendFloat(f *testing.F) {
-	for _, x := range []float64{0, -0.0, 1, 1e-7, 1e-6, 1e20, 1e21, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64} {
+	for _, x := range []float64{0, math.Copysign(0, -1), 1, 1e-7, 1e-6, 1e20, 1e21, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64} {
 		f.Add(x)
 	}
 	f.Fuzz(func(t *testing.T, x float64) {
