@@ -119,15 +119,18 @@ func (s *Server) recordAudit(r *http.Request, p *Principal, status int) {
 
 // auditObject is the request's path with people pseudonymised: a profile
 // named by an identifier becomes its keyed hash. Of the query, only the
-// parameter names are kept (a search term may be an email).
+// parameter names are kept (a search term may be an email). It runs on
+// every profile lookup, so it slices the path rather than splitting it.
 func (s *Server) auditObject(r *http.Request) string {
-	parts := strings.Split(r.URL.Path, "/")
-	if len(parts) > 4 && parts[3] == "profiles" && parts[4] != "" {
-		if _, err := identity.ParseProfileID(parts[4]); err != nil {
-			parts[4] = s.opts.Audit.Pseudonym(parts[4])
+	obj := r.URL.Path
+	if start, end, ok := pathSegment(obj, 4); ok && start < end && segmentIs(obj, 3, "profiles") {
+		if ref := obj[start:end]; !isProfileID(ref) {
+			obj = obj[:start] + s.opts.Audit.Pseudonym(ref) + obj[end:]
 		}
 	}
-	obj := strings.Join(parts, "/")
+	if r.URL.RawQuery == "" {
+		return obj // no parameters, nothing to parse
+	}
 	if q := r.URL.Query(); len(q) > 0 {
 		names := make([]string, 0, len(q))
 		for k := range q {
@@ -137,6 +140,40 @@ func (s *Server) auditObject(r *http.Request) string {
 		obj += "?" + strings.Join(names, "&")
 	}
 	return obj
+}
+
+// pathSegment returns where the n-th of the segments between the slashes
+// of path begins and ends (strings.Split(path, "/")[n]), and whether path
+// has that many.
+func pathSegment(path string, n int) (start, end int, ok bool) {
+	for range n {
+		i := strings.IndexByte(path[start:], '/')
+		if i < 0 {
+			return 0, 0, false
+		}
+		start += i + 1
+	}
+	end = len(path)
+	if i := strings.IndexByte(path[start:], '/'); i >= 0 {
+		end = start + i
+	}
+	return start, end, true
+}
+
+func segmentIs(path string, n int, want string) bool {
+	start, end, ok := pathSegment(path, n)
+	return ok && path[start:end] == want
+}
+
+// isProfileID reports whether ref is a profile ID. Only a ref of its
+// length is tried, which spares an identifier the error ParseProfileID
+// would build.
+func isProfileID(ref string) bool {
+	if len(ref) != 17 || ref[0] != 'p' {
+		return false
+	}
+	_, err := identity.ParseProfileID(ref)
+	return err == nil
 }
 
 // clientAddr is the client's IP address as the server saw it. Forwarding

@@ -50,7 +50,7 @@ func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var v *engine.ProfileView
 		if v, err = ps.Profile(r.PathValue("ref")); err == nil {
-			respond.JSON(w, http.StatusOK, s.withPredicted(v))
+			s.writeProfile(w, v)
 			return
 		}
 	}

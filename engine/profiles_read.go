@@ -36,20 +36,12 @@ func (p *Profiles) Find(ref string) (identity.ProfileID, error) {
 		// Until then every profile would look missing.
 		return 0, mosaic.Errorf(mosaic.EUNAVAILABLE, "Profiles are still loading (the server or its processing just started); retry in a moment.")
 	}
-	if id, err := identity.ParseProfileID(ref); err == nil {
-		p.mu.RLock()
-		defer p.mu.RUnlock()
-		for i := 0; i < 64; i++ { // chains of merges; bounded against a cycle
-			next, ok := p.redirects[id]
-			if !ok {
-				break
-			}
-			id = next
+	// Only a ref of a profile ID's length can be one: the check spares a
+	// lookup by identifier the error ParseProfileID would build.
+	if mayBeProfileID(ref) {
+		if id, err := identity.ParseProfileID(ref); err == nil {
+			return p.findByID(ref, id)
 		}
-		if _, ok := p.graph().Profile(id); ok {
-			return id, nil
-		}
-		return 0, mosaic.Errorf(mosaic.ENOTFOUND, "No profile %s.", ref)
 	}
 	if !strings.Contains(ref, ":") {
 		return 0, mosaic.Errorf(mosaic.EINVALID, "%q is neither a profile ID (p and 16 hex digits) nor an identifier type:value such as email:jane@example.com or user_id:42.", ref)
@@ -67,6 +59,23 @@ func (p *Profiles) Find(ref string) (identity.ProfileID, error) {
 		return 0, mosaic.Errorf(mosaic.ENOTFOUND, "No profile has the identifier %s.", norm)
 	}
 	return id, nil
+}
+
+// findByID returns the profile that holds id's data now.
+func (p *Profiles) findByID(ref string, id identity.ProfileID) (identity.ProfileID, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for i := 0; i < 64; i++ { // chains of merges; bounded against a cycle
+		next, ok := p.redirects[id]
+		if !ok {
+			break
+		}
+		id = next
+	}
+	if _, ok := p.graph().Profile(id); ok {
+		return id, nil
+	}
+	return 0, mosaic.Errorf(mosaic.ENOTFOUND, "No profile %s.", ref)
 }
 
 // Profile returns the profile ref names (see Find).
@@ -182,3 +191,7 @@ func (p *Profiles) survivorLocked(id uint64) uint64 {
 	}
 	return id
 }
+
+// mayBeProfileID reports whether ref has the form of a profile ID, "p" and
+// 16 characters; only then can identity.ParseProfileID accept it.
+func mayBeProfileID(ref string) bool { return len(ref) == 17 && ref[0] == 'p' }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,10 @@ type Auditor struct {
 	pending []*queued
 	writing bool
 	idle    sync.Cond // signalled when writing ends
+
+	// macs keeps keyed HMACs for Pseudonym, which runs on every profile
+	// lookup: keying one anew costs two hashes and their allocations.
+	macs sync.Pool
 }
 
 // queued is an entry waiting for the next append; done (if not nil) gets
@@ -79,9 +84,16 @@ func (a *Auditor) Pseudonym(ref string) string {
 	if !ok {
 		typ, value = "ref", ref
 	}
-	m := hmac.New(sha256.New, a.key)
+	m, _ := a.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, a.key)
+	}
+	m.Reset() // back to the keyed state
 	m.Write([]byte(strings.ToLower(strings.TrimSpace(value))))
-	return typ + ":h_" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+	var sum [sha256.Size]byte
+	p := typ + ":h_" + base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:18])
+	a.macs.Put(m)
+	return p
 }
 
 // body is what the hash covers: the entry without its hashes.
