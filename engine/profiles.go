@@ -303,8 +303,8 @@ func (p *Profiles) rebuildRedirects() {
 }
 
 // follow processes deduplicated events as they come until ctx is done. It
-// resolves one page of events while the partitions fold the previous one.
-// Checkpoints are taken between pages, with the partitions idle, so that
+// resolves one page of events while the partitions fold the ones before it
+// (at most foldAhead). Checkpoints are taken between pages, with the partitions idle, so that
 // the profiles, the graph and the observers all reflect the same position.
 func (p *Profiles) follow(ctx context.Context) {
 	backoff := newBackoff()
