@@ -600,7 +600,7 @@ func (s *pendingSave) run(ctx context.Context, st store.ProfileStore) error {
 // the cursor. The partitions must be idle (see settle).
 func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 	// Each partition flushes its own profiles, all at once and beside the
-	// observers' checkpoints: the partitions are idle until this returns,
+	// observers' checkpoints and the graph's snapshot: the partitions are idle until this returns,
 	// and flushing them one after the other left a CPU idle for seconds
 	// of a long replay.
 	reusable := p.reusable
@@ -633,8 +633,21 @@ func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 			saves = append(saves, save)
 		}
 	}
+	// The graph is this goroutine's alone: it is written out while the
+	// partitions flush too.
+	var graph []byte
+	var snapErr error
+	if snapshot && obsErr == nil {
+		var buf bytes.Buffer
+		if snapErr = p.graph().Snapshot(&buf); snapErr != nil {
+			snapErr = fmt.Errorf("snapshot identity graph: %w", snapErr)
+		} else {
+			graph = buf.Bytes()
+			p.lastSnapshot = time.Now()
+		}
+	}
 	flushing.Wait()
-	if err := errors.Join(append(errs, obsErr)...); err != nil {
+	if err := errors.Join(append(errs, obsErr, snapErr)...); err != nil {
 		return nil, err
 	}
 	c := &store.ProfileCommit{Seq: p.cursor, Batches: batches, Decisions: p.decisions}
@@ -645,14 +658,7 @@ func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 		p.saving = append(p.saving, b.Timeline)
 	}
 	p.mu.Unlock()
-	if snapshot {
-		var buf bytes.Buffer
-		if err := p.graph().Snapshot(&buf); err != nil {
-			return nil, fmt.Errorf("snapshot identity graph: %w", err)
-		}
-		c.Graph = buf.Bytes()
-		p.lastSnapshot = time.Now()
-	}
+	c.Graph = graph
 	p.decisions, p.unsaved, p.lastSave = nil, 0, time.Now()
 	return &pendingSave{observers: saves, commit: c}, nil
 }
