@@ -30,7 +30,7 @@ type ReplayCmd struct {
 	Data              string        `help:"The server's data directory." default:"./mosaic-data" placeholder:"DIR"`
 	Postgres          string        `help:"PostgreSQL URL, if the server keeps its database there." placeholder:"URL" env:"MOSAIC_POSTGRES_URL"`
 	DefaultRegion     string        `help:"Region of phone numbers without a country code (as for serve)."`
-	ProfilePartitions int           `help:"Workers that fold events into profiles in parallel (as for serve). 0: one per CPU." default:"0"`
+	ProfilePartitions int           `help:"Workers that fold events into profiles in parallel (as for serve). 0: one more than the CPUs." default:"0"`
 	DedupeWindow      time.Duration `help:"How long a messageId is remembered (as for serve)." default:"168h"`
 
 	PredictOrderEvent      string `help:"Track event that records a purchase (as for serve)." default:"Order Completed"`

@@ -28,7 +28,7 @@ type ServeCmd struct {
 	PublicURL              string        `help:"URL at which browsers reach this server (e.g. https://cdp.example.com), used in the analytics.js settings. Default: taken from each request."`
 	MaxInFlight            int           `help:"Tracking API requests handled at once; more get 429 with Retry-After. Raise it on bigger machines." default:"1024"`
 	DefaultRegion          string        `help:"Region (e.g. NL, US) of phone numbers written without a country code, for identity resolution. Unset: such numbers are not used as identifiers."`
-	ProfilePartitions      int           `help:"Workers that fold events into profiles in parallel (identity resolution stays one sequential stage). 0: one per CPU." default:"0"`
+	ProfilePartitions      int           `help:"Workers that fold events into profiles in parallel (identity resolution stays one sequential stage). 0: one more than the CPUs." default:"0"`
 	DedupeWindow           time.Duration `help:"How long a messageId is remembered to drop duplicates (at least 7 days recommended)." default:"168h"`
 	PredictEvery           time.Duration `help:"How often the prediction models are refitted on their own (0: only with 'mosaic predict fit')." default:"24h"`
 	PredictOrderEvent      string        `help:"Track event that records a purchase, for the predictions." default:"Order Completed"`
@@ -68,7 +68,7 @@ func (c *ServeCmd) Validate() error {
 		errs = append(errs, fmt.Errorf("--max-in-flight must be at least 1, not %d", c.MaxInFlight))
 	}
 	if c.ProfilePartitions < 0 || c.ProfilePartitions > 256 {
-		errs = append(errs, fmt.Errorf("--profile-partitions must be 0 (one per CPU) to 256, not %d", c.ProfilePartitions))
+		errs = append(errs, fmt.Errorf("--profile-partitions must be 0 (one more than the CPUs) to 256, not %d", c.ProfilePartitions))
 	}
 	if c.DedupeWindow < time.Hour {
 		errs = append(errs, fmt.Errorf("--dedupe-window must be at least 1h, not %s", c.DedupeWindow))
