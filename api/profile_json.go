@@ -117,12 +117,7 @@ func appendIdentifiers(b []byte, ids []identity.IdentifierInfo) ([]byte, error) 
 		b = append(b, `,"value":`...)
 		b = appendString(b, id.Value)
 		var err error
-		b = append(b, `,"first_seen":`...)
-		if b, err = appendTime(b, id.FirstSeen); err != nil {
-			return b, err
-		}
-		b = append(b, `,"last_seen":`...)
-		if b, err = appendTime(b, id.LastSeen); err != nil {
+		if b, err = appendSeen(b, id.FirstSeen, id.LastSeen); err != nil {
 			return b, err
 		}
 		b = append(b, `,"sources":`...)
@@ -143,6 +138,18 @@ func appendIdentifiers(b []byte, ids []identity.IdentifierInfo) ([]byte, error) 
 	return append(b, ']'), nil
 }
 
+// appendSeen appends the first_seen and last_seen members of an
+// identifier or a group.
+func appendSeen(b []byte, first, last time.Time) ([]byte, error) {
+	var err error
+	b = append(b, `,"first_seen":`...)
+	if b, err = appendTime(b, first); err != nil {
+		return b, err
+	}
+	b = append(b, `,"last_seen":`...)
+	return appendTime(b, last)
+}
+
 func (pb *profileBuf) appendGroups(b []byte, v *engine.ProfileView) ([]byte, error) {
 	if v.Groups == nil {
 		return append(b, "null"...), nil
@@ -160,12 +167,7 @@ func (pb *profileBuf) appendGroups(b []byte, v *engine.ProfileView) ([]byte, err
 		if b, err = pb.appendTraits(b, g.Traits); err != nil {
 			return b, err
 		}
-		b = append(b, `,"first_seen":`...)
-		if b, err = appendTime(b, g.FirstSeen); err != nil {
-			return b, err
-		}
-		b = append(b, `,"last_seen":`...)
-		if b, err = appendTime(b, g.LastSeen); err != nil {
+		if b, err = appendSeen(b, g.FirstSeen, g.LastSeen); err != nil {
 			return b, err
 		}
 		b = append(b, '}')
