@@ -8,9 +8,7 @@ package jsonscan
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
-	"math/bits"
 	"unicode/utf8"
 )
 
@@ -103,28 +101,8 @@ func skipSpace(b []byte, i int) int {
 // read took, and a vectorised search costs more per call than a short
 // string takes.
 func skipString(b []byte, i int) int {
-	for i++; i+8 <= len(b); {
-		w := binary.LittleEndian.Uint64(b[i:])
-		m := hasByte(w, '"') | hasByte(w, '\\')
-		if m == 0 {
-			i += 8
-			continue
-		}
-		i += bits.TrailingZeros64(m) / 8
-		if b[i] == '"' {
-			return i + 1
-		}
-		i += 2 // a backslash and the byte it escapes
-	}
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
+	end, _ := StringEnd(b, i)
+	return end
 }
 
 // hasByte returns a word with the high bit set in the lowest byte of w
