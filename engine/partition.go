@@ -102,9 +102,9 @@ type foldJob struct {
 	page *foldPage
 }
 
-// work folds the operations it is given until in is closed, calling done
-// after each job.
-func (w *partition) work(done func()) {
+// work folds the operations it is given until in is closed, marking each
+// job's share of its page done.
+func (w *partition) work() {
 	for job := range w.in {
 		for i := range job.ops {
 			w.do(&job.ops[i])
@@ -115,7 +115,6 @@ func (w *partition) work(done func()) {
 		if job.page.pending.Add(-1) == 0 {
 			close(job.page.done)
 		}
-		done()
 	}
 }
 

@@ -88,12 +88,10 @@ type Profiles struct {
 	// saving are the timeline rows of the commit being saved, by batch: flushed from
 	// the partitions, not yet in the store, and still to be shown by
 	// Timeline.
-	saving  [][]store.TimelineRow
-	parts   []*partition
-	obs     *observers
-	folding sync.WaitGroup // the slices of operations the partitions are folding
-	folded  uint64         // the position the partitions reach when folding is done
-	pages   []*foldPage    // dispatched pages not yet seen folded, oldest first (Run's goroutine)
+	saving [][]store.TimelineRow
+	parts  []*partition
+	obs    *observers
+	pages  []*foldPage // dispatched pages not yet seen folded, oldest first (Run's goroutine)
 
 	processed atomic.Uint64
 	loaded    atomic.Bool // the checkpoint is loaded: readers may trust a miss
@@ -219,7 +217,7 @@ func (p *Profiles) Run(ctx context.Context) error {
 	var workers sync.WaitGroup
 	for _, w := range p.parts {
 		w.in = make(chan foldJob, 1)
-		workers.Go(func() { w.work(p.folding.Done) })
+		workers.Go(w.work)
 	}
 	defer func() {
 		for _, w := range p.parts {
@@ -312,8 +310,9 @@ func (p *Profiles) rebuildRedirects() {
 
 // follow processes deduplicated events as they come until ctx is done. It
 // resolves one page of events while the partitions fold the ones before it
-// (at most foldAhead). Checkpoints are taken between pages, with the partitions idle, so that
-// the profiles, the graph and the observers all reflect the same position.
+// (at most foldAhead). Checkpoints are taken between pages, with the
+// partitions idle, so that the profiles, the graph and the observers all
+// reflect the same position.
 func (p *Profiles) follow(ctx context.Context) {
 	backoff := newBackoff()
 	p.lastSave, p.lastSnapshot = time.Now(), time.Now()
@@ -388,12 +387,10 @@ func (p *Profiles) dispatch(ops [][]partitionOp) {
 	}
 	for i, w := range p.parts {
 		if len(ops[i]) > 0 {
-			p.folding.Add(1)
 			w.in <- foldJob{ops: ops[i], page: page}
 		}
 	}
 	p.pages = append(p.pages, page)
-	p.folded = p.cursor
 }
 
 // reap publishes the position of the pages folded so far, in order, first
@@ -420,14 +417,7 @@ func (p *Profiles) reap(keep int) {
 
 // settle waits until the partitions have folded what they were given and
 // publishes the position they reached.
-func (p *Profiles) settle() {
-	p.folding.Wait()
-	clear(p.pages)
-	p.pages = p.pages[:0]
-	if p.folded > p.Processed() {
-		p.publish(p.folded)
-	}
-}
+func (p *Profiles) settle() { p.reap(0) }
 
 // catchUpLag is how far behind the deduplicated events the stage must be
 // to checkpoint at CatchUpCheckpointEvery: a few pages.
@@ -608,9 +598,9 @@ func (s *pendingSave) run(ctx context.Context, st store.ProfileStore) error {
 // the cursor. The partitions must be idle (see settle).
 func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 	// Each partition flushes its own profiles, all at once and beside the
-	// observers' checkpoints and the graph's snapshot: the partitions are idle until this returns,
-	// and flushing them one after the other left a CPU idle for seconds
-	// of a long replay.
+	// observers' checkpoints and the graph's snapshot: the partitions are
+	// idle until this returns, and flushing them one after the other left
+	// a CPU idle for seconds of a long replay.
 	reusable := p.reusable
 	p.reusable = nil
 	batches := make([]store.ProfileBatch, len(p.parts))
