@@ -126,6 +126,8 @@ type folder struct {
 	regs   [3][]reg
 	cnts   [3][]cnt
 	stamps []stamp
+	table  []stamp   // appendFoldedRegs' scratch
+	index  []int     // appendFoldedRegs' scratch
 	buf    [3][]byte // the whole profile, traits, counters
 }
 
@@ -161,7 +163,8 @@ func (f *folder) applyTraits(enc []byte, u *update) []byte {
 	markSame(cur, u.traits)
 	f.regs[1] = writes(f.regs[1][:0], u, u.traits)
 	f.regs[2] = mergeRegs(f.regs[2][:0], cur, f.regs[1])
-	f.buf[1], f.stamps = appendRegs(f.buf[1][:0], f.regs[2], f.stamps)
+	s := stamp{u.time, u.seq, u.source}
+	f.buf[1], f.table, f.index = appendFoldedRegs(f.buf[1][:0], f.regs[2], f.stamps, s, f.table, f.index)
 	return f.buf[1]
 }
 

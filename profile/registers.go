@@ -142,6 +142,91 @@ func appendRegs(b []byte, regs []reg, stamps []stamp) ([]byte, []stamp) {
 	return b, stamps
 }
 
+// appendFoldedRegs encodes regs like appendRegs, for the common case of
+// folding one event into a register set: every reg either came from the
+// encoding whose sorted, distinct stamps are old (reg.stamp indexes them)
+// or was written by the event, whose stamp is s. The new stamp table is
+// then old's stamps still in use with s put in its place, so neither the
+// sort of all stamps nor a search per register that appendRegs needs is
+// done. table and index are scratch space; the extended b and the scratch
+// are returned.
+func appendFoldedRegs(b []byte, regs []reg, old []stamp, s stamp, table []stamp, index []int) ([]byte, []stamp, []int) {
+	if len(regs) == 0 {
+		return b, table, index
+	}
+	if !sortedStamps(old) {
+		// Not written by appendRegs: let it make the canonical table.
+		b, table = appendRegs(b, regs, table)
+		return b, table, index
+	}
+	// index[j] becomes old stamp j's place in the new table; -1 while
+	// no reg uses it.
+	index = slices.Grow(index[:0], len(old)+1)[:len(old)+1]
+	for j := range index {
+		index[j] = -1
+	}
+	const newStamp = -1
+	usesNew := false
+	for i := range regs {
+		r := &regs[i]
+		if compareStamp(stamp{r.time, r.seq, r.src}, s) == 0 {
+			usesNew = true
+			r.stamp = newStamp
+		} else {
+			index[r.stamp] = 0
+		}
+	}
+	table = table[:0]
+	newAt := len(old) // where s goes among old
+	if usesNew {
+		newAt, _ = slices.BinarySearchFunc(old, s, compareStamp)
+	}
+	sIndex := 0
+	for j := range old {
+		if usesNew && j == newAt {
+			sIndex = len(table)
+			table = append(table, s)
+		}
+		if index[j] == 0 {
+			index[j] = len(table)
+			table = append(table, old[j])
+		}
+	}
+	if usesNew && newAt == len(old) {
+		sIndex = len(table)
+		table = append(table, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(table)))
+	for _, t := range table {
+		b = binary.LittleEndian.AppendUint64(b, uint64(t.time))
+		b = binary.AppendUvarint(b, t.seq)
+		b = appendRef(b, t.src)
+	}
+	for i := range regs {
+		r := &regs[i]
+		si := sIndex
+		if r.stamp != newStamp {
+			si = index[r.stamp]
+		}
+		b = appendRef(b, r.name)
+		b = binary.AppendUvarint(b, uint64(si))
+		b = binary.AppendUvarint(b, uint64(len(r.value)))
+		b = append(b, r.value...)
+	}
+	return b, table, index
+}
+
+// sortedStamps reports whether stamps are sorted and distinct, as
+// appendRegs writes them.
+func sortedStamps(stamps []stamp) bool {
+	for i := 1; i < len(stamps); i++ {
+		if compareStamp(stamps[i-1], stamps[i]) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // mergeRegs appends to dst the union of the sorted register lists a and b,
 // keeping the newer write where both have a name, capped at maxTraits.
 func mergeRegs(dst, a, b []reg) []reg {
