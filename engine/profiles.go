@@ -332,7 +332,7 @@ func (p *Profiles) follow(ctx context.Context) {
 				backoff.wait(ctx)
 			}
 		}
-		ops := make([][]partitionOp, len(p.parts))
+		ops := p.newOps(len(evs))
 		for i := range evs {
 			ev := &evs[i]
 			if i%yieldEvery == yieldEvery-1 {
@@ -348,7 +348,7 @@ func (p *Profiles) follow(ctx context.Context) {
 			p.cursor = max(p.cursor, ev.Seq-1)
 			p.dispatch(ops)
 			p.settle()
-			ops = make([][]partitionOp, len(p.parts))
+			ops = p.newOps(len(evs) - i)
 			if !p.system(ctx, ev) {
 				return // the rest is for the next start
 			}
@@ -363,6 +363,18 @@ func (p *Profiles) follow(ctx context.Context) {
 			p.idle(ctx)
 		}
 	}
+}
+
+// newOps returns empty operation lists for a page of n events, one per
+// partition, each with room for its share and some: growing them by
+// appending copied every page's operations several times over.
+func (p *Profiles) newOps(n int) [][]partitionOp {
+	ops := make([][]partitionOp, len(p.parts))
+	share := n/len(p.parts) + n/(4*len(p.parts)) + 4
+	for i := range ops {
+		ops[i] = make([]partitionOp, 0, share)
+	}
+	return ops
 }
 
 // foldAhead is how many pages the partitions may hold at once. With one,
