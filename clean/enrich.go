@@ -2,8 +2,8 @@ package clean
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/netip"
+	"slices"
 
 	"github.com/mosaic-cdp/mosaic"
 )
@@ -93,39 +93,48 @@ func unquoted(raw []byte) string {
 // parser later improves old events too. The source's user_agent step
 // switch applies. ev.Message is replaced, never changed in place.
 func (c *Cleaner) Enrich(ev *mosaic.Event) {
-	if c.opts.UserAgents == nil || ev.IsSystem() {
-		return
-	}
-	st := c.state(ev.SourceID)
-	if st.vc.disabled[StepUserAgent] {
-		return
-	}
-	if msg, ok := enrichAgent(c.opts.UserAgents, ev.Message); ok {
+	if msg, ok := c.AppendEnriched(nil, ev); ok {
 		ev.Message = msg
 	}
 }
 
-// enrichAgent returns msg with the parsed context.userAgent added, and
-// false when there is nothing to add.
-func enrichAgent(ua *UserAgents, msg []byte) ([]byte, bool) {
+// AppendEnriched is Enrich for a reader that copies the messages it keeps
+// into a buffer of its own anyway: when enrichment adds something, it
+// appends the enriched message to dst and returns dst with true, and the
+// message is copied once instead of twice. Otherwise it returns dst as it
+// was and false: ev.Message is the message to keep. ev is not changed.
+func (c *Cleaner) AppendEnriched(dst []byte, ev *mosaic.Event) ([]byte, bool) {
+	if c.opts.UserAgents == nil || ev.IsSystem() {
+		return dst, false
+	}
+	st := c.state(ev.SourceID)
+	if st.vc.disabled[StepUserAgent] {
+		return dst, false
+	}
+	return enrichAgent(c.opts.UserAgents, dst, ev.Message)
+}
+
+// enrichAgent appends msg with the parsed context.userAgent added to dst,
+// and returns dst as it was and false when there is nothing to add.
+func enrichAgent(ua *UserAgents, dst, msg []byte) ([]byte, bool) {
 	// Server-side and imported events carry no user agent: a vectorised
 	// search spares them the scan.
 	if !bytes.Contains(msg, userAgentKey) {
-		return msg, false
+		return dst, false
 	}
-	if out, ok, done := enrichCompact(ua, msg); done {
+	if out, ok, done := enrichCompact(ua, dst, msg); done {
 		return out, ok
 	}
-	return enrichMembers(ua, msg)
+	return enrichMembers(ua, dst, msg)
 }
 
 // enrichMembers is enrichAgent for any message: it splits the message and
 // its context into members and writes the whole message again.
-func enrichMembers(ua *UserAgents, msg []byte) ([]byte, bool) {
+func enrichMembers(ua *UserAgents, dst, msg []byte) ([]byte, bool) {
 	var buf [memberHint]member
 	top, ok := members(msg, buf[:0])
 	if !ok {
-		return msg, false
+		return dst, false
 	}
 	ctx := -1
 	for i := range top {
@@ -134,19 +143,19 @@ func enrichMembers(ua *UserAgents, msg []byte) ([]byte, bool) {
 		}
 	}
 	if ctx < 0 {
-		return msg, false
+		return dst, false
 	}
 	var cbuf [memberHint]member
 	cms, ok := members(top[ctx].Val, cbuf[:0])
 	if !ok {
-		return msg, false
+		return dst, false
 	}
-	agent := ""
-	var has [3]bool // browser, os, device
+	var agent []byte // nil: none
+	var has [3]bool  // browser, os, device
 	for i := range cms {
 		switch string(cms[i].Key) {
 		case "userAgent":
-			agent = unquotedAgent(cms[i].Val)
+			agent = cms[i].Val
 		case "browser":
 			has[0] = true
 		case "os":
@@ -155,10 +164,10 @@ func enrichMembers(ua *UserAgents, msg []byte) ([]byte, bool) {
 			has[2] = true
 		}
 	}
-	if agent == "" {
-		return msg, false
+	e, ok := ua.entryOfJSON(agent)
+	if !ok {
+		return dst, false
 	}
-	e := ua.entry(agent)
 	n := len(cms)
 	for i, v := range [3][]byte{e.browser, e.os, e.device} {
 		if v != nil && !has[i] {
@@ -166,31 +175,15 @@ func enrichMembers(ua *UserAgents, msg []byte) ([]byte, bool) {
 		}
 	}
 	if len(cms) == n {
-		return msg, false
+		return dst, false
 	}
 	extra := 0
 	for _, m := range cms[n:] {
 		extra += len(m.Key) + len(m.Val) + 4
 	}
-	return writeWithContext(make([]byte, 0, len(msg)+extra), top, ctx, cms), true
+	return writeWithContext(slices.Grow(dst, len(msg)+extra), top, ctx, cms), true
 }
 
 var userAgentKey = []byte(`"userAgent"`)
 
 var agentKeys = [3][]byte{[]byte("browser"), []byte("os"), []byte("device")}
-
-// unquotedAgent returns a user agent's text; escapes are rare in user
-// agents, and decoded properly when present.
-func unquotedAgent(raw []byte) string {
-	if s := unquoted(raw); s != "" {
-		return s
-	}
-	if len(raw) < 2 || raw[0] != '"' {
-		return ""
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return ""
-	}
-	return s
-}

@@ -1,6 +1,10 @@
 package clean
 
-import "github.com/mosaic-cdp/mosaic/internal/jsonscan"
+import (
+	"slices"
+
+	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
+)
 
 // Enrichment runs on every event a stage reads from the log, and splitting
 // the message and its context into members to write them all again was
@@ -21,19 +25,18 @@ type compactContext struct {
 
 // enrichCompact is enrichAgent for a compact message: done is false when
 // msg is not one, and the general way must answer.
-func enrichCompact(ua *UserAgents, msg []byte) (out []byte, ok, done bool) {
+func enrichCompact(ua *UserAgents, dst, msg []byte) (out []byte, ok, done bool) {
 	ctx, found, compact := compactMessageContext(msg)
 	if !compact {
-		return msg, false, false
+		return dst, false, false
 	}
 	if !found || ctx.agent == nil {
-		return msg, false, true
+		return dst, false, true
 	}
-	agent := unquotedAgent(ctx.agent)
-	if agent == "" {
-		return msg, false, true
+	e, ok := ua.entryOfJSON(ctx.agent)
+	if !ok {
+		return dst, false, true
 	}
-	e := ua.entry(agent)
 	extra := 0
 	for i, v := range [3][]byte{e.browser, e.os, e.device} {
 		if v != nil && !ctx.has[i] {
@@ -41,9 +44,9 @@ func enrichCompact(ua *UserAgents, msg []byte) (out []byte, ok, done bool) {
 		}
 	}
 	if extra == 0 {
-		return msg, false, true
+		return dst, false, true
 	}
-	out = make([]byte, 0, len(msg)+extra)
+	out = slices.Grow(dst, len(msg)+extra)
 	out = append(out, msg[:ctx.close]...)
 	sep := !ctx.empty
 	for i, v := range [3][]byte{e.browser, e.os, e.device} {

@@ -2,6 +2,7 @@ package clean
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -66,6 +67,21 @@ func enrichAgentReference(ua *UserAgents, msg []byte) ([]byte, bool) {
 	return writeWithContext(make([]byte, 0, len(msg)+extra), top, ctx, cms), true
 }
 
+// unquotedAgent is how the reference reads a user agent.
+func unquotedAgent(raw []byte) string {
+	if s := unquoted(raw); s != "" {
+		return s
+	}
+	if len(raw) < 2 || raw[0] != '"' {
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return ""
+	}
+	return s
+}
+
 const (
 	chromeAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
 	iphoneAgent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
@@ -123,20 +139,38 @@ func TestEnrichCompactMatchesReference(t *testing.T) {
 	for i, c := range enrichCases {
 		t.Run("", func(t *testing.T) {
 			checkEnrichReference(t, ua, []byte(c))
-			if _, _, done := enrichCompact(ua, []byte(c)); done != (i < compactCases) {
+			if _, _, done := enrichCompact(ua, nil, []byte(c)); done != (i < compactCases) {
 				t.Errorf("enrichCompact(%s) done = %v, want %v", c, done, i < compactCases)
 			}
 		})
 	}
 }
 
+// checkEnrichReference compares enrichAgent with the reference, appending
+// to no buffer, to one with room to spare and to one without: a reader's
+// buffer holds the messages kept before, which must stay as they were.
 func checkEnrichReference(t *testing.T, ua *UserAgents, msg []byte) {
 	t.Helper()
 	in := string(msg)
 	want, wantOK := enrichAgentReference(ua, msg)
-	got, ok := enrichAgent(ua, msg)
-	if !bytes.Equal(got, want) || ok != wantOK {
-		t.Errorf("enrichAgent(%s) =\n %s, %v\nwant\n %s, %v", msg, got, ok, want, wantOK)
+	kept := "kept before"
+	for _, dst := range [][]byte{nil, append(make([]byte, 0, 4096), kept...), []byte(kept)} {
+		before := string(dst)
+		got, ok := enrichAgent(ua, dst, msg)
+		if string(dst) != before || string(got[:len(dst)]) != before {
+			t.Errorf("enrichAgent(%q, %s) changed the buffer to %q", dst, msg, got)
+		}
+		if !ok && len(got) != len(dst) {
+			t.Errorf("enrichAgent(%q, %s) = %q, false; want the buffer as it was", dst, msg, got)
+		}
+		if !ok {
+			got = msg
+		} else {
+			got = got[len(dst):]
+		}
+		if !bytes.Equal(got, want) || ok != wantOK {
+			t.Errorf("enrichAgent(%q, %s) =\n %s, %v\nwant\n %s, %v", dst, msg, got, ok, want, wantOK)
+		}
 	}
 	if string(msg) != in {
 		t.Errorf("enrichAgent changed its input to %s", msg)
@@ -166,7 +200,9 @@ func BenchmarkEnrich(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		fn   func(*UserAgents, []byte) ([]byte, bool)
-	}{{"reference", enrichAgentReference}, {"current", enrichAgent}} {
+	}{{"reference", enrichAgentReference}, {"current", func(ua *UserAgents, msg []byte) ([]byte, bool) {
+		return enrichAgent(ua, nil, msg)
+	}}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(msg)))
 			b.ReportAllocs()
@@ -177,4 +213,19 @@ func BenchmarkEnrich(b *testing.B) {
 			}
 		})
 	}
+	// As Events reads: the enriched message is kept in the page's buffer.
+	b.Run("kept", func(b *testing.B) {
+		b.SetBytes(int64(len(msg)))
+		b.ReportAllocs()
+		buf := make([]byte, 0, 1<<20)
+		for range b.N {
+			if len(buf)+len(msg)+1<<10 > cap(buf) {
+				buf = buf[:0]
+			}
+			var ok bool
+			if buf, ok = enrichAgent(ua, buf, msg); !ok {
+				b.Fatal("not enriched")
+			}
+		}
+	})
 }

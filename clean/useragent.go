@@ -1,8 +1,11 @@
 package clean
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru"
 	"github.com/ua-parser/uap-go/uaparser"
@@ -47,6 +50,15 @@ const maxAgentBytes = 512
 type UserAgents struct {
 	cache *lru.ARCCache // string → *agentEntry
 
+	// front holds the agents seen lately in a map that is never changed,
+	// only replaced: every event read is enriched, and a lookup there takes
+	// no lock and, keyed by the message's own bytes, allocates nothing,
+	// where the ARC cache locks and moves its lists on every Get.
+	front    atomic.Pointer[map[string]*agentEntry]
+	mu       sync.Mutex             // held to change pending and replace front
+	pending  map[string]*agentEntry // looked up in the ARC cache since front was replaced
+	frontMax int                    // frontSize but in tests
+
 	once      sync.Once
 	parser    *uaparser.Parser
 	parserErr error
@@ -73,7 +85,7 @@ func NewUserAgents(size int) (*UserAgents, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &UserAgents{cache: c}, nil
+	return &UserAgents{cache: c, frontMax: frontSize}, nil
 }
 
 func (u *UserAgents) compile() (*uaparser.Parser, error) {
@@ -105,6 +117,67 @@ func (u *UserAgents) entry(ua string) *agentEntry {
 	}
 	u.cache.Add(ua, e)
 	return e
+}
+
+// frontSize caps the agents front holds; past it, front starts again from
+// the agents seen since it was last replaced.
+const frontSize = 4096
+
+// entryOfJSON is entry for a JSON value, which must be a non-empty string
+// for there to be an agent: ok is false otherwise.
+func (u *UserAgents) entryOfJSON(raw []byte) (e *agentEntry, ok bool) {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		if s := raw[1 : len(raw)-1]; bytes.IndexByte(s, '\\') < 0 {
+			if len(s) == 0 {
+				return nil, false
+			}
+			if m := u.front.Load(); m != nil {
+				if e, ok := (*m)[string(s)]; ok {
+					return e, true
+				}
+			}
+			agent := string(s)
+			e := u.entry(agent)
+			u.promote(agent, e)
+			return e, true
+		}
+	}
+	// Escapes are rare in user agents, and decoded properly when present.
+	var agent string
+	if len(raw) < 2 || raw[0] != '"' || json.Unmarshal(raw, &agent) != nil || agent == "" {
+		return nil, false
+	}
+	return u.entry(agent), true
+}
+
+// promote puts e in front, by a new map once enough agents are pending
+// for the copy to cost a few entries per agent.
+func (u *UserAgents) promote(agent string, e *agentEntry) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.pending == nil {
+		u.pending = make(map[string]*agentEntry)
+	}
+	u.pending[agent] = e
+	old := u.front.Load()
+	n := 0
+	if old != nil {
+		n = len(*old)
+	}
+	if len(u.pending) < n/4 {
+		return
+	}
+	m := make(map[string]*agentEntry, n+len(u.pending))
+	if old != nil && n+len(u.pending) <= u.frontMax {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	for k, v := range u.pending {
+		m[k] = v
+	}
+	u.front.Store(&m)
+	clear(u.pending)
 }
 
 // parse runs the three parts one after the other: the library's Parse

@@ -65,10 +65,13 @@ type Options struct {
 	// Enrich, if set, adds derived data to each event as it is read from
 	// the log for Events and Event (user-agent parsing, package clean), so
 	// that every reader (profiles, the API, forwarding) sees the same
-	// enriched event while the log keeps it as sent. It may replace
-	// ev.Message, not change it in place, and must be safe for concurrent
-	// use.
-	Enrich func(ev *mosaic.Event)
+	// enriched event while the log keeps it as sent. When it adds
+	// something, it appends the enriched message to dst and returns it with
+	// true; otherwise it returns dst as it was and false. It must not change
+	// ev (the message aliases the log's buffer) nor dst's bytes, and must
+	// be safe for concurrent use. Events copies the messages it keeps into
+	// a buffer of its own, which dst is: the enriched ones are copied once.
+	Enrich func(dst []byte, ev *mosaic.Event) ([]byte, bool)
 }
 
 // DefaultOptions returns the options used for fields left at zero.

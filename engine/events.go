@@ -68,8 +68,8 @@ func (e *Engine) Events(ctx context.Context, q EventQuery) (events []mosaic.Even
 
 // eventsPage is one Events call under way. It reads the log through Scan,
 // whose records alias a buffer of the log, instead of Read, which copies
-// every record: most events are enriched into a new message, and others
-// filtered out, so only the messages kept as they are need a copy.
+// every record: many records are filtered out, and the messages kept are
+// copied once, enriched as they are copied.
 type eventsPage struct {
 	e                   *Engine
 	ctx                 context.Context
@@ -131,48 +131,60 @@ func (p *eventsPage) examine(r eventlog.Record, max int) error {
 	}
 	p.scanned++
 	p.next = r.Seq
-	ev, ok, inLog := p.e.visible(r, p.dups, p.q)
+	ev, ok := p.e.visible(r, p.dups, p.q)
 	if !ok {
 		return nil
 	}
-	if inLog {
-		ev.Message = p.keep(ev.Message)
-	}
+	ev.Message = p.keep(&ev)
 	p.events = append(p.events, ev)
 	return nil
 }
 
-// keep copies msg out of the log's buffer, into blocks that grow as Read's
-// do.
-func (p *eventsPage) keep(msg []byte) []byte {
-	if len(msg) > cap(p.arena)-len(p.arena) {
-		p.arena = make([]byte, 0, max(min(max(2*cap(p.arena), 32<<10), 1<<20), len(msg)))
+// enrichRoom is the room keep leaves in its buffer for what enrichment
+// adds to a message (a few hundred bytes), so that the enriched message is
+// written there directly.
+const enrichRoom = 1 << 10
+
+// keep returns ev's message, enriched unless the query is plain, copied out
+// of the log's buffer into blocks that grow as Read's do.
+func (p *eventsPage) keep(ev *mosaic.Event) []byte {
+	msg := ev.Message
+	enrich := p.e.opts.Enrich != nil && !p.q.Plain && len(msg) > 0
+	need := len(msg)
+	if enrich {
+		need += enrichRoom
+	}
+	if need > cap(p.arena)-len(p.arena) {
+		p.arena = make([]byte, 0, max(min(max(2*cap(p.arena), 32<<10), 1<<20), need))
 	}
 	start := len(p.arena)
+	if enrich {
+		// Should enrichment add more than the room left, append moves
+		// the block: the messages kept before stay in the old one.
+		if out, ok := p.e.opts.Enrich(p.arena, ev); ok {
+			p.arena = out
+			return p.arena[start:len(p.arena):len(p.arena)]
+		}
+	}
 	p.arena = append(p.arena, msg...)
 	return p.arena[start:len(p.arena):len(p.arena)]
 }
 
 // visible decodes r and reports whether it belongs in the answer: not a
-// duplicate, a valid event, from the source asked for. inLog says the
-// message still aliases r.Data: enrichment did not replace it.
-func (e *Engine) visible(r eventlog.Record, dups map[uint64]bool, q EventQuery) (ev mosaic.Event, ok, inLog bool) {
+// duplicate, a valid event, from the source asked for. The message aliases
+// r.Data, and is not enriched yet.
+func (e *Engine) visible(r eventlog.Record, dups map[uint64]bool, q EventQuery) (ev mosaic.Event, ok bool) {
 	if dups[r.Seq] {
-		return ev, false, false
+		return ev, false
 	}
 	if err := ev.UnmarshalBinary(r.Data); err != nil {
-		return ev, false, false // counted and logged by the dedupe stage
+		return ev, false // counted and logged by the dedupe stage
 	}
 	if (q.SourceID != "" && ev.SourceID != q.SourceID) || (!q.System && ev.IsSystem()) {
-		return ev, false, false
+		return ev, false
 	}
 	ev.Seq = r.Seq
-	if e.opts.Enrich != nil && !q.Plain && len(ev.Message) > 0 {
-		raw := ev.Message
-		e.opts.Enrich(&ev) // replaces the message, never changes it in place
-		return ev, true, len(ev.Message) > 0 && &ev.Message[0] == &raw[0]
-	}
-	return ev, true, true
+	return ev, true
 }
 
 // duplicates returns the seqs in (after, upto] found to be duplicates. It
@@ -233,7 +245,9 @@ func (e *Engine) Event(seq uint64) (mosaic.Event, error) {
 	}
 	ev.Seq = seq
 	if e.opts.Enrich != nil {
-		e.opts.Enrich(&ev)
+		if msg, ok := e.opts.Enrich(nil, &ev); ok {
+			ev.Message = msg
+		}
 	}
 	return ev, nil
 }

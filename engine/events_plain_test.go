@@ -13,8 +13,8 @@ import (
 func TestEnrichAndPlain(t *testing.T) {
 	l, st := openLog(t, ""), openStore(t)
 	tag := []byte(`,"enriched":true}`)
-	e := New(l, st, Options{Enrich: func(ev *mosaic.Event) {
-		ev.Message = append(bytes.TrimSuffix(bytes.Clone(ev.Message), []byte("}")), tag...)
+	e := New(l, st, Options{Enrich: func(dst []byte, ev *mosaic.Event) ([]byte, bool) {
+		return append(append(dst, bytes.TrimSuffix(ev.Message, []byte("}"))...), tag...), true
 	}})
 	r := start(t, e)
 	defer r.stop(t)

@@ -45,7 +45,12 @@ func (e *Engine) eventsReference(ctx context.Context, q EventQuery) (events []mo
 		for _, r := range recs {
 			scanned++
 			next = r.Seq
-			if ev, ok, _ := e.visible(r, dups, q); ok {
+			if ev, ok := e.visible(r, dups, q); ok {
+				if e.opts.Enrich != nil && !q.Plain && len(ev.Message) > 0 {
+					if msg, ok := e.opts.Enrich(nil, &ev); ok {
+						ev.Message = msg
+					}
+				}
 				events = append(events, ev)
 				if len(events) == limit {
 					break
@@ -97,11 +102,7 @@ func TestEventsMatchesReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendReferenceRecords(t, l, 400, 3000)
-	e := start(t, New(l, st, Options{Enrich: func(ev *mosaic.Event) {
-		if bytes.Contains(ev.Message, []byte(`"enrich"`)) {
-			ev.Message = append(bytes.TrimSuffix(bytes.Clone(ev.Message), []byte("}")), `,"enriched":true}`...)
-		}
-	}})).Engine
+	e := start(t, New(l, st, Options{Enrich: enrichTagged})).Engine
 	catchUp(t, e, l)
 	if l.FirstSeq() <= 1 {
 		t.Fatalf("FirstSeq() = %d after RemoveBefore, want records removed", l.FirstSeq())
@@ -125,6 +126,21 @@ func TestEventsMatchesReference(t *testing.T) {
 			}
 		}
 	}
+}
+
+// enrichTagged enriches the messages that ask for it in the reference log,
+// some by more than the room Events leaves for enrichment.
+func enrichTagged(dst []byte, ev *mosaic.Event) ([]byte, bool) {
+	if !bytes.Contains(ev.Message, []byte(`"enrich"`)) {
+		return dst, false
+	}
+	dst = append(dst, bytes.TrimSuffix(ev.Message, []byte("}"))...)
+	if ev.Seq%3 == 0 {
+		dst = append(dst, `,"more":"`...)
+		dst = append(dst, strings.Repeat("y", int(ev.Seq%7)*enrichRoom/2)...)
+		dst = append(dst, '"')
+	}
+	return append(dst, `,"enriched":true}`...), true
 }
 
 // pageAll pages through events with q from each of a few starting points,

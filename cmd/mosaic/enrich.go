@@ -55,9 +55,9 @@ func (m *Main) openEnrichment() error {
 
 // enrich is the engine's Enrich hook: the cleaner's user-agent step, where
 // events are read from the log.
-func (m *Main) enrich() func(*mosaic.Event) {
+func (m *Main) enrich() func([]byte, *mosaic.Event) ([]byte, bool) {
 	if m.cleaner == nil {
 		return nil
 	}
-	return m.cleaner.Enrich
+	return m.cleaner.AppendEnriched
 }

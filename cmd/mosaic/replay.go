@@ -69,7 +69,7 @@ func (c *ReplayCmd) Run(g *Globals) error {
 		return err
 	}
 	enricher := clean.New(clean.Options{Settings: st, UserAgents: agents})
-	e := engine.New(lg, st, engine.Options{Window: c.DedupeWindow, Enrich: enricher.Enrich})
+	e := engine.New(lg, st, engine.Options{Window: c.DedupeWindow, Enrich: enricher.AppendEnriched})
 	// The observers rebuild each profile's orders and engagement (for the
 	// predictions) and its consent.
 	obs := live.NewObserver(st, live.ObserverOptions{OrderEvent: c.PredictOrderEvent, RevenueProperty: c.PredictRevenueProperty})
