@@ -50,7 +50,7 @@ func journeyChanges(tb testing.TB, people int) []*engine.ProfileChange {
 // every event of the synthetic journeys, from an empty observer, with a
 // checkpoint's encoding every 10,000 events; the report gives ns/event.
 func BenchmarkObserveJourneys(b *testing.B) {
-	cs := journeyChanges(b, 3000)
+	cs := journeyChanges(b, 20000)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
