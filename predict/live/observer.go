@@ -89,6 +89,7 @@ type Observer struct {
 	deleted map[uint64]bool // deleted since the last checkpoint
 	names   map[string]string
 	zones   map[string]*time.Location
+	strs    stringCache // of readEnvelope
 	// handedOut counts the times histories left the lock (snapshot and
 	// history), incremented while holding it for reading, so Observe,
 	// which holds it for writing, sees a stable count (see history).
@@ -264,7 +265,7 @@ func (o *Observer) parse(c *engine.ProfileChange) (*order, act, bool) {
 	var ok bool
 	plain := c.Envelope.Plain
 	if plain {
-		m, ok = readEnvelope(&c.Envelope)
+		m, ok = readEnvelope(&c.Envelope, &o.strs)
 	} else {
 		m, ok = readMessage(c.Event.Message)
 	}
