@@ -25,6 +25,9 @@ type history struct {
 	orders             []order
 	acts               []act
 	ordersGen, actsGen uint64
+	// dirty says the history changed since the observer's last checkpoint
+	// (see Observer.dirty); meaningless in a snapshot's copy.
+	dirty bool
 }
 
 // order is one order event.

@@ -79,8 +79,9 @@ func readString(dst *string, val []byte) bool {
 // event, a twentieth of a replay's processing.
 //
 // A Stamped envelope's timestamp is a string, whose time the caller takes
-// from the change: it is left out, sparing its copy.
-func readEnvelope(e *profile.Envelope) (message, bool) {
+// from the change: it is left out, sparing its copy. Strings are shared
+// through strs (see stringCache).
+func readEnvelope(e *profile.Envelope, strs *stringCache) (message, bool) {
 	var m message
 	ts := e.Timestamp
 	if e.Stamped {
@@ -91,11 +92,53 @@ func readEnvelope(e *profile.Envelope) (message, bool) {
 		dst *string
 		val []byte
 	}{{&m.Type, e.Type}, {&m.Event, e.Event}, {&m.Timestamp, ts}, {&m.Context.Timezone, e.Timezone}} {
-		if f.val != nil {
+		if b, plain := plainString(f.val); plain {
+			*f.dst = strs.get(b)
+		} else if f.val != nil {
 			ok = readString(f.dst, f.val) && ok
 		}
 	}
 	return m, ok
+}
+
+// plainString returns the contents of the JSON string val if they are
+// what it decodes to: printable ASCII without escapes.
+func plainString(val []byte) ([]byte, bool) {
+	if len(val) < 2 || val[0] != '"' || val[len(val)-1] != '"' {
+		return nil, false
+	}
+	b := val[1 : len(val)-1]
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+			return nil, false
+		}
+	}
+	return b, true
+}
+
+// stringCache shares the strings of the few values that most events
+// repeat (types, event names, time zones): copying them out of every
+// message was most of reading the envelope.
+type stringCache struct {
+	m map[string]string
+}
+
+// maxCachedStrings bounds a stringCache, so odd values cannot fill memory.
+const maxCachedStrings = 1000
+
+// get returns b as a string, shared with earlier calls for the same bytes.
+func (c *stringCache) get(b []byte) string {
+	if s, ok := c.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if c.m == nil {
+		c.m = map[string]string{}
+	}
+	if len(c.m) < maxCachedStrings {
+		c.m[s] = s
+	}
+	return s
 }
 
 // The top-level members readMessage reads.

@@ -1,17 +1,21 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/engine"
+	"github.com/mosaic-cdp/mosaic/internal/jsonscan"
 	"github.com/mosaic-cdp/mosaic/predict"
 	"github.com/mosaic-cdp/mosaic/store"
 )
@@ -71,13 +75,21 @@ type Observer struct {
 	st   store.PredictStore
 	opts ObserverOptions
 
-	mu      sync.RWMutex
-	loaded  uint64
-	hs      map[uint64]history
-	dirty   map[uint64]bool // changed since the last checkpoint
+	mu     sync.RWMutex
+	loaded uint64
+	// hs holds each profile's history behind a pointer, so an event costs
+	// one lookup: changing a map's value in place needs an access and an
+	// assignment, each a hash and a probe of a map of millions.
+	hs map[uint64]*history
+	// dirty lists the profiles changed since the last checkpoint: every
+	// history with its dirty flag set is in it, besides ids of profiles
+	// since removed or listed twice, which Checkpoint skips. A slice and a
+	// flag instead of a set spare each event a map assignment.
+	dirty   []uint64
 	deleted map[uint64]bool // deleted since the last checkpoint
 	names   map[string]string
 	zones   map[string]*time.Location
+	strs    stringCache // of readEnvelope
 	// handedOut counts the times histories left the lock (snapshot and
 	// history), incremented while holding it for reading, so Observe,
 	// which holds it for writing, sees a stable count (see history).
@@ -87,7 +99,7 @@ type Observer struct {
 // NewObserver returns an Observer that keeps its state in st.
 func NewObserver(st store.PredictStore, opts ObserverOptions) *Observer {
 	return &Observer{
-		st: st, opts: opts.withDefaults(), hs: map[uint64]history{}, dirty: map[uint64]bool{},
+		st: st, opts: opts.withDefaults(), hs: map[uint64]*history{},
 		deleted: map[uint64]bool{}, names: map[string]string{}, zones: map[string]*time.Location{},
 	}
 }
@@ -96,20 +108,20 @@ func NewObserver(st store.PredictStore, opts ObserverOptions) *Observer {
 func (o *Observer) Load(ctx context.Context) (uint64, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	hs := map[uint64]history{}
+	hs := map[uint64]*history{}
 	seq, err := o.st.LoadPredictActivity(ctx, func(id uint64, data []byte) error {
 		h, err := decodeHistory(data, o.intern)
 		if err != nil {
 			return fmt.Errorf("prediction activity of profile %d: %w", id, err)
 		}
-		hs[id] = h
+		hs[id] = &h
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("load prediction activity: %w", err)
 	}
 	o.hs, o.loaded = hs, seq
-	clear(o.dirty)
+	o.dirty = o.dirty[:0]
 	clear(o.deleted)
 	return seq, nil
 }
@@ -126,10 +138,14 @@ func (o *Observer) Observe(c *engine.ProfileChange) {
 	}
 	for _, m := range c.Merges {
 		if a, ok := o.hs[m.Absorbed]; ok && m.Absorbed != m.Survivor {
-			h := merge(o.hs[m.Survivor], a, o.opts.MaxOrders, o.opts.MaxActivities)
+			var s history
+			if p := o.hs[m.Survivor]; p != nil {
+				s = *p
+			}
+			h := merge(s, *a, o.opts.MaxOrders, o.opts.MaxActivities)
 			h.ordersGen, h.actsGen = o.handedOut.Load(), o.handedOut.Load()
-			o.hs[m.Survivor] = h
-			o.dirty[m.Survivor] = true
+			o.hs[m.Survivor] = &h
+			o.markDirty(m.Survivor, &h)
 			o.remove(m.Absorbed)
 		}
 	}
@@ -141,13 +157,16 @@ func (o *Observer) Observe(c *engine.ProfileChange) {
 		return
 	}
 	h := o.hs[c.Profile]
+	if h == nil {
+		h = &history{}
+		o.hs[c.Profile] = h
+	}
 	if ord != nil {
 		h.insertOrder(*ord, o.opts.MaxOrders, o.handedOut.Load())
 	} else {
 		h.insertAct(a, o.opts.MaxActivities, o.handedOut.Load())
 	}
-	o.hs[c.Profile] = h
-	o.dirty[c.Profile] = true
+	o.markDirty(c.Profile, h)
 	// Deleting (rather than storing false) keeps the map to the profiles
 	// removed, not every profile an event touched, for Checkpoint to range
 	// over and clear.
@@ -156,8 +175,15 @@ func (o *Observer) Observe(c *engine.ProfileChange) {
 
 func (o *Observer) remove(id uint64) {
 	delete(o.hs, id)
-	delete(o.dirty, id)
 	o.deleted[id] = true
+}
+
+// markDirty records that id's history h changed since the last checkpoint.
+func (o *Observer) markDirty(id uint64, h *history) {
+	if !h.dirty {
+		h.dirty = true
+		o.dirty = append(o.dirty, id)
+	}
 }
 
 // Checkpoint implements engine.ProfileObserver: it encodes the profiles
@@ -171,11 +197,13 @@ func (o *Observer) Checkpoint(seq uint64) (func(context.Context) error, error) {
 			c.Deleted = append(c.Deleted, id)
 		}
 	}
-	for id := range o.dirty {
-		h := o.hs[id]
-		c.Rows = append(c.Rows, store.ProfileRow{ID: id, Data: h.appendBinary(nil)})
+	for _, id := range o.dirty {
+		if h := o.hs[id]; h != nil && h.dirty {
+			h.dirty = false
+			c.Rows = append(c.Rows, store.ProfileRow{ID: id, Data: h.appendBinary(nil)})
+		}
 	}
-	clear(o.dirty)
+	o.dirty = o.dirty[:0]
 	clear(o.deleted)
 	return func(ctx context.Context) error { return o.st.SavePredictActivity(ctx, c) }, nil
 }
@@ -188,7 +216,7 @@ func (o *Observer) snapshot() ([]uint64, []history) {
 	o.handedOut.Add(1)
 	ids, hs := make([]uint64, 0, len(o.hs)), make([]history, 0, len(o.hs))
 	for id, h := range o.hs {
-		ids, hs = append(ids, id), append(hs, h)
+		ids, hs = append(ids, id), append(hs, *h)
 	}
 	return ids, hs
 }
@@ -199,7 +227,10 @@ func (o *Observer) history(id uint64) (history, bool) {
 	defer o.mu.RUnlock()
 	o.handedOut.Add(1)
 	h, ok := o.hs[id]
-	return h, ok
+	if !ok {
+		return history{}, false
+	}
+	return *h, true
 }
 
 // message is what the observer reads of an event.
@@ -234,7 +265,7 @@ func (o *Observer) parse(c *engine.ProfileChange) (*order, act, bool) {
 	var ok bool
 	plain := c.Envelope.Plain
 	if plain {
-		m, ok = readEnvelope(&c.Envelope)
+		m, ok = readEnvelope(&c.Envelope, &o.strs)
 	} else {
 		m, ok = readMessage(c.Event.Message)
 	}
@@ -284,13 +315,21 @@ type orderProps struct {
 
 func (o *Observer) parseOrder(raw json.RawMessage, t time.Time) *order {
 	ord := &order{t: t.UnixMicro()}
-	var props map[string]json.RawMessage
-	if json.Unmarshal(raw, &props) != nil {
+	var p orderProps
+	// Decoding checks that raw is JSON before anything else, so a syntax
+	// error is the only one that says raw is not; a value of the wrong
+	// shape leaves its field empty and the rest decoded.
+	var syntax *json.SyntaxError
+	if err := json.Unmarshal(raw, &p); errors.As(err, &syntax) {
 		return ord
 	}
-	ord.revenue = number(props[o.opts.RevenueProperty])
-	var p orderProps
-	_ = json.Unmarshal(raw, &p) // products of the wrong shape are left out
+	switch i := jsonscan.SkipSpace(raw, 0); raw[i] {
+	case 'n': // null: no properties, as decoding into a map gives
+	case '{':
+		ord.revenue = number(o.revenueOf(raw))
+	default: // properties that are not an object hold no order
+		return ord
+	}
 	if p.ProductID != "" {
 		ord.products = append(ord.products, o.intern(p.ProductID))
 	}
@@ -300,6 +339,32 @@ func (o *Observer) parseOrder(raw json.RawMessage, t time.Time) *order {
 		}
 	}
 	return ord
+}
+
+// revenueOf returns the value of the revenue property of the JSON object
+// props, nil if it has none, as decoding it into a map would: the name
+// matched exactly once its escapes are decoded, the last of repeated ones
+// winning. Decoding every order's properties into a map cost more than
+// the rest of reading it.
+func (o *Observer) revenueOf(props []byte) []byte {
+	var val []byte
+	jsonscan.Object(props, func(key, v []byte) bool {
+		if keyEquals(key, o.opts.RevenueProperty) {
+			val = v
+		}
+		return true
+	})
+	return val
+}
+
+// keyEquals reports whether the raw key (as jsonscan.Object gives it),
+// decoded, is name.
+func keyEquals(raw []byte, name string) bool {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw) == name // what jsonscan.Key gives, without the copy
+	}
+	key, ok := jsonscan.Key(raw)
+	return ok && key == name
 }
 
 func cmpOr(ss ...string) string {
