@@ -125,21 +125,32 @@ func appendRegs(b []byte, regs []reg, stamps []stamp) ([]byte, []stamp) {
 	}
 	slices.SortFunc(stamps, compareStamp)
 	stamps = slices.CompactFunc(stamps, func(a, b stamp) bool { return compareStamp(a, b) == 0 })
+	b = appendStamps(b, stamps)
+	for i := range regs {
+		r := &regs[i]
+		si, _ := slices.BinarySearchFunc(stamps, stamp{r.time, r.seq, r.src}, compareStamp)
+		b = appendReg(b, r, si)
+	}
+	return b, stamps
+}
+
+// appendStamps appends the stamp table of a register set's encoding.
+func appendStamps(b []byte, stamps []stamp) []byte {
 	b = binary.AppendUvarint(b, uint64(len(stamps)))
 	for _, s := range stamps {
 		b = binary.LittleEndian.AppendUint64(b, uint64(s.time))
 		b = binary.AppendUvarint(b, s.seq)
 		b = appendRef(b, s.src)
 	}
-	for i := range regs {
-		r := &regs[i]
-		si, _ := slices.BinarySearchFunc(stamps, stamp{r.time, r.seq, r.src}, compareStamp)
-		b = appendRef(b, r.name)
-		b = binary.AppendUvarint(b, uint64(si))
-		b = binary.AppendUvarint(b, uint64(len(r.value)))
-		b = append(b, r.value...)
-	}
-	return b, stamps
+	return b
+}
+
+// appendReg appends r, whose stamp is the table's si-th.
+func appendReg(b []byte, r *reg, si int) []byte {
+	b = appendRef(b, r.name)
+	b = binary.AppendUvarint(b, uint64(si))
+	b = binary.AppendUvarint(b, uint64(len(r.value)))
+	return append(b, r.value...)
 }
 
 // appendFoldedRegs encodes regs like appendRegs, for the common case of
@@ -196,22 +207,14 @@ func appendFoldedRegs(b []byte, regs []reg, old []stamp, s stamp, table []stamp,
 		sIndex = len(table)
 		table = append(table, s)
 	}
-	b = binary.AppendUvarint(b, uint64(len(table)))
-	for _, t := range table {
-		b = binary.LittleEndian.AppendUint64(b, uint64(t.time))
-		b = binary.AppendUvarint(b, t.seq)
-		b = appendRef(b, t.src)
-	}
+	b = appendStamps(b, table)
 	for i := range regs {
 		r := &regs[i]
 		si := sIndex
 		if r.stamp != newStamp {
 			si = index[r.stamp]
 		}
-		b = appendRef(b, r.name)
-		b = binary.AppendUvarint(b, uint64(si))
-		b = binary.AppendUvarint(b, uint64(len(r.value)))
-		b = append(b, r.value...)
+		b = appendReg(b, r, si)
 	}
 	return b, table, index
 }
