@@ -71,16 +71,21 @@ var locationKey = []byte("location")
 // unquoted returns the JSON string raw without its quotes, or "" when raw
 // is not a string without escapes (an IP address needs none).
 func unquoted(raw []byte) string {
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return ""
-	}
-	s := raw[1 : len(raw)-1]
-	for _, c := range s {
-		if c == '\\' {
-			return ""
-		}
-	}
+	s, _ := unquotedBytes(raw)
 	return string(s)
+}
+
+// unquotedBytes is unquoted without the copy: ok is false when raw is not
+// a string without escapes.
+func unquotedBytes(raw []byte) (s []byte, ok bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
+	}
+	s = raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return nil, false
+	}
+	return s, true
 }
 
 // Enrich adds what context.userAgent says to a stored event: context.browser

@@ -1,7 +1,6 @@
 package clean
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -126,21 +125,19 @@ const frontSize = 4096
 // entryOfJSON is entry for a JSON value, which must be a non-empty string
 // for there to be an agent: ok is false otherwise.
 func (u *UserAgents) entryOfJSON(raw []byte) (e *agentEntry, ok bool) {
-	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
-		if s := raw[1 : len(raw)-1]; bytes.IndexByte(s, '\\') < 0 {
-			if len(s) == 0 {
-				return nil, false
-			}
-			if m := u.front.Load(); m != nil {
-				if e, ok := (*m)[string(s)]; ok {
-					return e, true
-				}
-			}
-			agent := string(s)
-			e := u.entry(agent)
-			u.promote(agent, e)
-			return e, true
+	if s, ok := unquotedBytes(raw); ok {
+		if len(s) == 0 {
+			return nil, false
 		}
+		if m := u.front.Load(); m != nil {
+			if e, ok := (*m)[string(s)]; ok {
+				return e, true
+			}
+		}
+		agent := string(s)
+		e := u.entry(agent)
+		u.promote(agent, e)
+		return e, true
 	}
 	// Escapes are rare in user agents, and decoded properly when present.
 	var agent string
