@@ -89,11 +89,14 @@ func readEnvelope(e *profile.Envelope, strs *stringCache) (message, bool) {
 	}
 	ok := true
 	for _, f := range [...]struct {
-		dst *string
-		val []byte
-	}{{&m.Type, e.Type}, {&m.Event, e.Event}, {&m.Timestamp, ts}, {&m.Context.Timezone, e.Timezone}} {
-		if b, plain := plainString(f.val); plain {
+		dst    *string
+		val    []byte
+		shared bool // few values repeat: worth sharing through strs
+	}{{&m.Type, e.Type, true}, {&m.Event, e.Event, true}, {&m.Timestamp, ts, false}, {&m.Context.Timezone, e.Timezone, true}} {
+		if b, plain := plainString(f.val); plain && f.shared {
 			*f.dst = strs.get(b)
+		} else if plain {
+			*f.dst = string(b)
 		} else if f.val != nil {
 			ok = readString(f.dst, f.val) && ok
 		}
