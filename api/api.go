@@ -16,6 +16,8 @@ import (
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/engine"
 	"github.com/mosaic-cdp/mosaic/respond"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
 // Store is what the API needs from storage.
@@ -86,6 +88,21 @@ type Options struct {
 	Audit Auditor
 	// MaxWait caps how long GET /api/v1/events?wait= may hold a request.
 	MaxWait time.Duration
+	// Latency, if set, observes how long each request took, labelled with
+	// its route (see NewLatency). Several Servers may share one.
+	Latency *prometheus.HistogramVec
+}
+
+// NewLatency returns the admin API's latency histogram, registered with reg
+// (nil: not registered), labelled by route: the pattern the request matched
+// ("GET /api/v1/profiles/{ref}"), so that the label's values are bounded by
+// the routes, not by the paths people are looked up by.
+func NewLatency(reg prometheus.Registerer) *prometheus.HistogramVec {
+	return promauto.With(reg).NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "mosaic_api_request_seconds",
+		Help:    "Time from an admin API request's routing to its answer, by route; requests that matched no route (or failed authentication first) are labelled \"other\".",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 17), // 0.1 ms to 6.5 s
+	}, []string{"route"})
 }
 
 // Server serves the admin API.
@@ -142,6 +159,10 @@ func (s *Server) routes() {
 
 // ServeHTTP checks the admin token, then routes the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Latency != nil {
+		start := time.Now()
+		defer func() { s.observe(r, time.Since(start)) }()
+	}
 	if r.Method == http.MethodGet && r.URL.Path == "/api/v1/openapi.json" {
 		serveOpenAPI(w, r) // documentation, public like the docs it generates
 		return
@@ -162,6 +183,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveAudited(w, r, p, s.masked(p, s.mux))
+}
+
+// observe records how long r took under its route.
+func (s *Server) observe(r *http.Request, took time.Duration) {
+	route := r.Pattern
+	if route == "" {
+		route = "other"
+	}
+	s.opts.Latency.WithLabelValues(route).Observe(took.Seconds())
 }
 
 // Protect wraps h so that it needs the admin token too, for operator routes

@@ -232,6 +232,7 @@ func (m *Main) handler(tokenHash [32]byte) (http.Handler, error) {
 		Audit: m.Audit, Tokens: m.Store, Users: m.Store, Requests: m.Requests,
 		SourceDeleted: func(src *mosaic.Source) { sources.Invalidate(src.WriteKey) },
 		Imports:       importer, Quality: cleaner, Violations: m.violations, Cluster: m,
+		Latency: api.NewLatency(m.registry),
 	}
 	admin := api.New(m.Store, nil, m.adminOpts)
 	m.baseAdmin = admin
