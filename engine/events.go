@@ -35,6 +35,9 @@ type EventQuery struct {
 	// readers that do not look at what enrichment adds (the schema reads
 	// properties and traits), which spares them its cost.
 	Plain bool
+	// Blocks, if set, lends the memory the events' messages are copied
+	// into (see Blocks); nil allocates it.
+	Blocks *Blocks
 }
 
 // Events returns stored events in sequence order: each message once (no
@@ -155,7 +158,11 @@ func (p *eventsPage) keep(ev *mosaic.Event) []byte {
 		need += enrichRoom
 	}
 	if need > cap(p.arena)-len(p.arena) {
-		p.arena = make([]byte, 0, max(min(max(2*cap(p.arena), 32<<10), 1<<20), need))
+		if p.q.Blocks != nil {
+			p.arena = p.q.Blocks.get(need)
+		} else {
+			p.arena = make([]byte, 0, max(min(max(2*cap(p.arena), 32<<10), 1<<20), need))
+		}
 	}
 	start := len(p.arena)
 	if enrich {

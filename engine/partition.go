@@ -94,6 +94,9 @@ type foldPage struct {
 	upto    uint64
 	pending atomic.Int32
 	done    chan struct{} // closed when pending reaches 0
+	// mem is the memory of the events the page's operations point to,
+	// given back once it is folded (see Blocks).
+	mem BlocksPage
 }
 
 // foldJob is one partition's share of a page.

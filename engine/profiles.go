@@ -92,6 +92,7 @@ type Profiles struct {
 	parts  []*partition
 	obs    *observers
 	pages  []*foldPage // dispatched pages not yet seen folded, oldest first (Run's goroutine)
+	blocks Blocks      // the memory of the events being resolved and folded (Run's goroutine)
 
 	processed atomic.Uint64
 	loaded    atomic.Bool // the checkpoint is loaded: readers may trust a miss
@@ -318,7 +319,8 @@ func (p *Profiles) follow(ctx context.Context) {
 	p.lastSave, p.lastSnapshot = time.Now(), time.Now()
 	for ctx.Err() == nil {
 		p.serveRequests()
-		evs, next, err := p.dedupe.Events(ctx, EventQuery{After: p.cursor, Limit: MaxEventsLimit, System: true})
+		evs, next, err := p.dedupe.Events(ctx, EventQuery{After: p.cursor, Limit: MaxEventsLimit, System: true, Blocks: &p.blocks})
+		mem := p.blocks.Page()
 		if err != nil {
 			p.opts.Log.Error("profile stage cannot read events; retrying", "after", p.cursor, "err", err)
 			backoff.wait(ctx)
@@ -357,7 +359,9 @@ func (p *Profiles) follow(ctx context.Context) {
 		// is handed over and the next one resolved (see foldAhead).
 		p.reap(foldAhead - 1)
 		p.cursor = max(p.cursor, next) // a system record may have moved it already
-		p.dispatch(ops)
+		// The page's last operations are folded after all its others: its
+		// memory goes back then.
+		p.dispatch(ops).mem = mem
 		if next >= p.dedupe.Processed() {
 			p.settle()
 			p.idle(ctx)
@@ -385,7 +389,7 @@ const foldAhead = 2
 
 // dispatch hands the partitions their operations, to fold up to the
 // cursor, after those they were given before.
-func (p *Profiles) dispatch(ops [][]partitionOp) {
+func (p *Profiles) dispatch(ops [][]partitionOp) *foldPage {
 	page := &foldPage{upto: p.cursor, done: make(chan struct{})}
 	n := 0
 	for i := range p.parts {
@@ -403,6 +407,7 @@ func (p *Profiles) dispatch(ops [][]partitionOp) {
 		}
 	}
 	p.pages = append(p.pages, page)
+	return page
 }
 
 // reap publishes the position of the pages folded so far, in order, first
@@ -424,6 +429,7 @@ func (p *Profiles) reap(keep int) {
 		if page.upto > p.Processed() {
 			p.publish(page.upto)
 		}
+		p.blocks.Free(page.mem)
 	}
 }
 
