@@ -90,6 +90,10 @@ type ProbeReport struct {
 	Probes        uint64        `json:"probes"`
 	ProbeErrors   uint64        `json:"probe_errors"`
 	AckToProfile  LatencyReport `json:"ack_to_profile_ms"`
+	// Server is the server's own record of the lookups (nil if it keeps
+	// none): from routing a request to its answer, without the network,
+	// the HTTP server's reading and writing, or waiting for a CPU.
+	Server *ServerLatency `json:"server_lookup,omitempty"`
 }
 
 // probeCmd is 'mosaic-load probe'.
@@ -110,6 +114,10 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	p := &prober{cfg: cfg, key: key, client: newClient(64, 10*time.Second)}
+	before, err := p.lookupBuckets(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "mosaic-load: the server's lookup times will be missing from the report: %v\n", err)
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	wg.Go(func() { p.lookups(ctx, pool) })
@@ -122,6 +130,9 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rep.Lookups = rep.Found + rep.NotFound + rep.LookupErrors
 	rep.LookupsPerSec = float64(rep.Lookups) / rep.Seconds
 	rep.Lookup, rep.AckToProfile = latencyReport(&p.lookupHist), latencyReport(&p.ackHist)
+	if err == nil {
+		rep.Server = p.serverReport(before, stderr)
+	}
 	if cfg.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -131,7 +142,35 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		rep.Lookups, rep.Seconds, rep.LookupsPerSec, rep.Found, rep.NotFound, rep.LookupErrors, rep.Lookup.P50, rep.Lookup.P99, rep.Lookup.Max)
 	fmt.Fprintf(stdout, "ack to profile: %d probes, %d errors; p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 		rep.Probes, rep.ProbeErrors, rep.AckToProfile.P50, rep.AckToProfile.P99, rep.AckToProfile.Max)
+	if s := rep.Server; s != nil {
+		fmt.Fprintf(stdout, "server's own lookup times (routing to answer): %d lookups; p50 %s, p99 %s; %d over 5 ms\n",
+			s.Count, atMost(s.P50LeMs), atMost(s.P99LeMs), s.Over5Ms)
+	}
 	return nil
+}
+
+// serverReport reads the server's lookup histogram again and returns what
+// it recorded since before; nil, said on stderr, if it cannot.
+func (p *prober) serverReport(before bucketCounts, stderr io.Writer) *ServerLatency {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	after, err := p.lookupBuckets(ctx)
+	if err == nil {
+		var s ServerLatency
+		if s, err = serverLatency(before, after); err == nil {
+			return &s
+		}
+	}
+	fmt.Fprintf(stderr, "mosaic-load: the server's lookup times are missing from the report: %v\n", err)
+	return nil
+}
+
+// atMost writes a percentile known by its bucket's bound.
+func atMost(ms *float64) string {
+	if ms == nil {
+		return "above every bucket"
+	}
+	return fmt.Sprintf("≤ %g ms", *ms)
 }
 
 // lookupPool returns profile references ("type:value") of the first
