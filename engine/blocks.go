@@ -11,7 +11,7 @@ import "testing"
 // A Blocks belongs to one goroutine: the one that calls Events with it and
 // gives the pages back.
 type Blocks struct {
-	free []([]byte)
+	free [][]byte
 	lent [][]byte // lent since the last Page
 }
 
