@@ -100,7 +100,7 @@ type Options struct {
 func NewLatency(reg prometheus.Registerer) *prometheus.HistogramVec {
 	return promauto.With(reg).NewHistogramVec(prometheus.HistogramOpts{
 		Name: "mosaic_api_request_seconds",
-		Help: "Time from an admin API request's routing to its answer, by route; requests that matched no route (or failed authentication first) are labelled \"other\".",
+		Help: "Time from an admin API request's arrival at the admin API to its answer, by route pattern; requests answered before routing (failed authentication) are labelled \"other\".",
 		// Finer below 10 ms, where a lookup that personalises a page must
 		// answer (5 ms is a bound of its own).
 		Buckets: []float64{0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
