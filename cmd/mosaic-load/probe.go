@@ -114,9 +114,9 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	p := &prober{cfg: cfg, key: key, client: newClient(64, 10*time.Second)}
-	before, err := p.lookupBuckets(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "mosaic-load: the server's lookup times will be missing from the report: %v\n", err)
+	before, bucketsErr := p.lookupBuckets(ctx)
+	if bucketsErr != nil {
+		fmt.Fprintf(stderr, "mosaic-load: the server's lookup times will be missing from the report: %v\n", bucketsErr)
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -130,7 +130,7 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rep.Lookups = rep.Found + rep.NotFound + rep.LookupErrors
 	rep.LookupsPerSec = float64(rep.Lookups) / rep.Seconds
 	rep.Lookup, rep.AckToProfile = latencyReport(&p.lookupHist), latencyReport(&p.ackHist)
-	if err == nil {
+	if bucketsErr == nil {
 		rep.Server = p.serverReport(before, stderr)
 	}
 	if cfg.JSON {
