@@ -119,16 +119,40 @@ func (g *Generator) advance() (*stream, bool) {
 	return g.window[0], true
 }
 
+// NextIDs moves past the next message without writing it and returns the
+// userId and anonymousId it carries ("" where it has none), and false when
+// every journey has been returned. Readers that only need to know whom the
+// journeys name (to look them up) skip the cost of writing each message.
+func (g *Generator) NextIDs() (userID, anonymousID string, ok bool) {
+	s, ok := g.advance()
+	if !ok {
+		return "", "", false
+	}
+	ev := &s.p.events[s.pos]
+	ids := s.p.ids(ev)
+	userID = ids.userID
+	if userID == "" && ev.junkUser >= 0 {
+		userID = junkUserIDs[ev.junkUser]
+	}
+	g.pass(s)
+	return userID, ids.anonID, true
+}
+
 // emit renders the first message of s, then moves s on.
 func (g *Generator) emit(s *stream) []byte {
 	g.buf, _ = g.r.render(g.buf[:0], s.p, &s.p.events[s.pos])
+	g.pass(s)
+	return g.buf
+}
+
+// pass moves s on to its next message.
+func (g *Generator) pass(s *stream) {
 	s.pos++
 	if s.pos == len(s.p.events) {
 		g.window.pop()
 	} else {
 		g.window.down(0)
 	}
-	return g.buf
 }
 
 // enter plans the next person, or the next two if they form a household

@@ -210,3 +210,41 @@ func TestNoPeopleNoMessages(t *testing.T) {
 		t.Errorf("Next() with no people = %s, true; want nothing", b)
 	}
 }
+
+// TestNextIDsMatchesMessages checks that skipping messages with NextIDs
+// names the same people, in the same order, as writing them.
+func TestNextIDsMatchesMessages(t *testing.T) {
+	o := DefaultOptions()
+	o.People, o.Seed = 500, 3
+	written, skipped := New(o), New(o)
+	var n, users, anons int
+	for b := range written.All() {
+		var want struct {
+			UserID      string `json:"userId"`
+			AnonymousID string `json:"anonymousId"`
+		}
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+		user, anon, ok := skipped.NextIDs()
+		if !ok {
+			t.Fatalf("NextIDs ended after %d messages; Next goes on", n)
+		}
+		if user != want.UserID || anon != want.AnonymousID {
+			t.Fatalf("message %d: NextIDs = %q, %q; the message has %q, %q", n, user, anon, want.UserID, want.AnonymousID)
+		}
+		n++
+		if user != "" {
+			users++
+		}
+		if anon != "" {
+			anons++
+		}
+	}
+	if _, _, ok := skipped.NextIDs(); ok {
+		t.Fatalf("NextIDs goes on after the %d messages Next wrote", n)
+	}
+	if users == 0 || anons == 0 {
+		t.Fatalf("%d messages with a userId, %d with an anonymousId: the test saw no identifiers", users, anons)
+	}
+}
