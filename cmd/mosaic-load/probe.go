@@ -114,6 +114,12 @@ func probeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	p := &prober{cfg: cfg, key: key, client: newClient(64, 10*time.Second)}
+	if cfg.base.Scheme == "http" {
+		if p.plain, err = newPlainClient(cfg.base, 64, 10*time.Second, "Authorization: Bearer "+cfg.AdminToken); err != nil {
+			return err
+		}
+		defer p.plain.Close()
+	}
 	before, bucketsErr := p.lookupBuckets(ctx)
 	if bucketsErr != nil {
 		fmt.Fprintf(stderr, "mosaic-load: the server's lookup times will be missing from the report: %v\n", bucketsErr)
@@ -182,18 +188,11 @@ func lookupPool(cfg *ProbeConfig) []string {
 	seen := map[string]bool{}
 	var pool []string
 	for len(pool) < cfg.Pool {
-		m, ok := g.NextMessage()
+		userID, anonID, ok := g.NextIDs()
 		if !ok {
 			break
 		}
-		var msg struct {
-			UserID      string `json:"userId"`
-			AnonymousID string `json:"anonymousId"`
-		}
-		if json.Unmarshal(m.JSON, &msg) != nil {
-			continue
-		}
-		for _, ref := range []string{"user_id:" + msg.UserID, "anonymous_id:" + msg.AnonymousID} {
+		for _, ref := range []string{"user_id:" + userID, "anonymous_id:" + anonID} {
 			if !strings.HasSuffix(ref, ":") && !seen[ref] {
 				seen[ref] = true
 				pool = append(pool, ref)
@@ -207,6 +206,7 @@ type prober struct {
 	cfg    *ProbeConfig
 	key    string
 	client *http.Client
+	plain  *plainClient // for the GETs, when the server speaks plain http
 
 	mu                    sync.Mutex
 	lookupHist, ackHist   Histogram
@@ -311,6 +311,9 @@ func (p *prober) probe(ctx context.Context, anon string) (time.Duration, error) 
 
 // get makes an admin GET and returns its status.
 func (p *prober) get(ctx context.Context, path string) (int, error) {
+	if p.plain != nil {
+		return p.plain.get(ctx, p.cfg.base.Path+path)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.cfg.base.String()+path, nil)
 	if err != nil {
 		return 0, err
