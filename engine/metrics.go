@@ -56,3 +56,26 @@ func newMetrics(reg prometheus.Registerer, e *Engine) *metrics {
 		}),
 	}
 }
+
+// newProfileMetrics registers the profile stage's position and lag with reg
+// (none if nil). Its observers (audiences, consent, predictions' inputs)
+// see each event before the stage moves past it, so an operator reads from
+// these how far behind the log a profile, an audience membership or a
+// consent state may be.
+func newProfileMetrics(reg prometheus.Registerer, p *Profiles) {
+	f := promauto.With(reg)
+	f.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mosaic_profiles_processed_seq",
+		Help: "Highest event log sequence number the profiles (and the audiences, consent and predictions' inputs they feed) reflect.",
+	}, func() float64 { return float64(p.Processed()) })
+	f.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mosaic_profiles_lag_records",
+		Help: "Records in the event log the profile stage has not yet reflected.",
+	}, func() float64 {
+		last, done := p.dedupe.log.LastSeq(), p.Processed()
+		if last < done {
+			return 0
+		}
+		return float64(last - done)
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/mosaic-cdp/mosaic/identity"
 	"github.com/mosaic-cdp/mosaic/profile"
 	"github.com/mosaic-cdp/mosaic/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ProfileOptions configures the profile stage.
@@ -52,6 +53,11 @@ type ProfileOptions struct {
 	SnapshotEvery time.Duration
 	// Observers are told every change (see ProfileObserver).
 	Observers []ProfileObserver
+	// Registerer receives the stage's metrics: its position in the log and
+	// how far it is behind. Observers are told each event before the stage
+	// moves past it, so the position is theirs too (audiences, consent,
+	// predictions' inputs). Default: none registered.
+	Registerer prometheus.Registerer
 	// Partitions is the number of workers that fold events into profiles
 	// in parallel (default: one more than the CPUs Go uses, see
 	// defaultPartitions).
@@ -166,6 +172,7 @@ func NewProfiles(dedupe *Engine, st store.ProfileStore, opts ProfileOptions) (*P
 		p.parts = append(p.parts, &partition{set: profile.NewSet(), log: opts.Log, obs: p.obs})
 	}
 	p.graph().SetDescriber(p.describe)
+	newProfileMetrics(opts.Registerer, p)
 	return p, nil
 }
 

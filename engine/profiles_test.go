@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mosaic-cdp/mosaic"
 	"github.com/mosaic-cdp/mosaic/eventlog"
 	"github.com/mosaic-cdp/mosaic/store"
@@ -161,5 +163,29 @@ func TestTimelineWhileMergeSaves(t *testing.T) {
 	}
 	if len(rows) != 6 {
 		t.Errorf("timeline of u1 during the save = %d rows, want all 6 events: %+v", len(rows), rows)
+	}
+}
+
+// TestProfileMetrics checks the stage's position and lag as scraped: at
+// the end of the log once it caught up, and behind by what was appended
+// after it stopped.
+func TestProfileMetrics(t *testing.T) {
+	l, st := openLog(t, ""), openStore(t)
+	reg := prometheus.NewRegistry()
+	p, stop := stages(t, l, st, ProfileOptions{Registerer: reg})
+	last := appendMessages(t, l,
+		`{"type":"page","anonymousId":"a1","name":"Home"}`,
+		`{"type":"identify","anonymousId":"a1","userId":"u1"}`)
+	waitProfiles(t, p, last)
+	if got := metric(t, reg, "mosaic_profiles_processed_seq"); got != float64(last) {
+		t.Errorf("mosaic_profiles_processed_seq = %v once caught up, want %d", got, last)
+	}
+	if got := metric(t, reg, "mosaic_profiles_lag_records"); got != 0 {
+		t.Errorf("mosaic_profiles_lag_records = %v once caught up, want 0", got)
+	}
+	stop()
+	appendMessages(t, l, `{"type":"track","userId":"u1","event":"Order Completed"}`, `{"type":"track","userId":"u1","event":"Signed Out"}`)
+	if got := metric(t, reg, "mosaic_profiles_lag_records"); got != 2 {
+		t.Errorf("mosaic_profiles_lag_records = %v with two events appended after the stage stopped, want 2", got)
 	}
 }

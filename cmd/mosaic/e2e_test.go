@@ -328,7 +328,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		t.Errorf("pprof heap with the admin token = %d, want 200", status)
 	}
 	_, body := do(t, "GET", m.URL()+"/metrics", nil, "")
-	for _, metric := range []string{"mosaic_eventlog_bytes", "mosaic_eventlog_commit_seconds", "mosaic_dedupe_lag_records", "go_goroutines"} {
+	for _, metric := range []string{"mosaic_eventlog_bytes", "mosaic_eventlog_commit_seconds", "mosaic_dedupe_lag_records", "mosaic_profiles_lag_records", "go_goroutines"} {
 		if !strings.Contains(string(body), metric) {
 			t.Errorf("/metrics lacks %s", metric)
 		}

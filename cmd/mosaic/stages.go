@@ -189,6 +189,7 @@ func (m *Main) startTerm(st store.Store) (*term, error) {
 		Observers:  append(consentObservers, t.segments, predictObs),
 		Partitions: m.Config.ProfilePartitions,
 		Saved:      func(uint64) { changesSaved() },
+		Registerer: t.metrics,
 	})
 	if err != nil {
 		return nil, err
