@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -81,5 +82,59 @@ func (s suite) segments(t *testing.T) {
 	}
 	if left, _ := st.AudienceChanges(ctx, "", 0, 10); len(left) != 0 {
 		t.Errorf("changes after delete = %+v, want none", left)
+	}
+}
+
+// segmentsMany saves checkpoints of more states and changes than one
+// statement takes (the SQLite store writes them in chunks), and checks
+// that every row arrives once, the newest state of each profile wins over
+// an older checkpoint retried, and a deleted state stays deleted.
+func (s suite) segmentsMany(t *testing.T) {
+	ctx := context.Background()
+	st := s.newStore(t)
+	const n = 301 // several chunks and a remainder, whatever the chunk size
+	commit := func(version uint64, firstChange int64) *store.SegmentCommit {
+		c := &store.SegmentCommit{Version: version, Seq: version * 100, Meta: []byte("m")}
+		for i := range n {
+			data := []byte(fmt.Sprintf("p%d v%d", i, version))
+			if i%10 == 0 && version == 2 {
+				data = nil // deleted at version 2
+			}
+			c.Profiles = append(c.Profiles, store.SegmentProfileRow{ID: uint64(i + 1), Version: version, Data: data})
+			c.Changes = append(c.Changes, store.AudienceChange{ID: firstChange + int64(i), AudienceID: fmt.Sprintf("a%d", i%3),
+				ProfileID: uint64(i + 1), Entered: i%2 == 0, At: at(time.Duration(i) * time.Minute), Seq: uint64(i), Cause: `{"kind":"event"}`})
+		}
+		return c
+	}
+	for _, c := range []*store.SegmentCommit{commit(1, 1), commit(2, 1001), commit(1, 1)} { // the first retried last
+		if err := st.SaveSegments(ctx, c); err != nil {
+			t.Fatalf("SaveSegments(version %d) = %v", c.Version, err)
+		}
+	}
+	got := map[uint64]string{}
+	if err := st.LoadSegmentProfiles(ctx, func(id uint64, data []byte) error { got[id] = string(data); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint64]string{}
+	for i := range n {
+		if i%10 != 0 {
+			want[uint64(i+1)] = fmt.Sprintf("p%d v2", i)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("states after %d rows a checkpoint (-want +got):\n%s", n, diff)
+	}
+	changes, err := st.AudienceChanges(ctx, "", 0, 10*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2*n {
+		t.Fatalf("%d changes stored, want %d (each once)", len(changes), 2*n)
+	}
+	for i, ch := range changes[:n] {
+		if ch.ID != int64(i+1) || ch.ProfileID != uint64(i+1) || ch.AudienceID != fmt.Sprintf("a%d", i%3) || ch.Entered != (i%2 == 0) ||
+			!ch.At.Equal(kept(at(time.Duration(i)*time.Minute))) || ch.Seq != uint64(i) {
+			t.Fatalf("change %d = %+v, want the one saved for profile %d", i, ch, i+1)
+		}
 	}
 }

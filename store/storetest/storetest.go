@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Context", s.canceled)
 	t.Run("Outbox", s.outbox)
 	t.Run("Segments", s.segments)
+	t.Run("SegmentsMany", s.segmentsMany)
 	t.Run("Schema", s.schema)
 	t.Run("Predict", s.predict)
 	t.Run("Consent", s.consent)
