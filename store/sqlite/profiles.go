@@ -250,16 +250,12 @@ var upsertProfiles = multiRow(upsertProfile, 5)
 
 // chunked runs multi for each full chunk of n rows and single for the
 // rest, with the arguments add appends for row i, and calls each for
-// every row they return (nil: the statements return none).
+// every row they return.
 func (w *profileWriter) chunked(single, multi string, n int, add func(args []any, i int) []any, each func(*sql.Rows) error) error {
 	args := make([]any, 0, 8*rowChunk)
 	run := func(q string) error {
 		stmt, err := w.prepare(q)
 		if err != nil {
-			return err
-		}
-		if each == nil {
-			_, err := stmt.ExecContext(w.ctx, args...)
 			return err
 		}
 		rows, err := stmt.QueryContext(w.ctx, args...)

@@ -121,39 +121,33 @@ func (db *DB) SaveSegments(ctx context.Context, c *store.SegmentCommit) error {
 			int64(c.Version), int64(c.Seq), c.Meta, int64(c.Version)); err != nil {
 			return err
 		}
-		// A checkpoint saves a state for every profile an event changed and
-		// a row for every entry and exit: rowChunk rows a statement, as for
-		// the profiles, since database/sql's cost per statement was a large
-		// part of the cost per row.
-		w := &profileWriter{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
-		defer w.close()
-		err := w.chunked(upsertSegmentProfile, upsertSegmentProfiles, len(c.Profiles), func(args []any, i int) []any {
-			p := &c.Profiles[i]
-			return append(args, int64(p.ID), int64(p.Version), p.Data)
-		}, nil)
+		up, err := tx.PrepareContext(ctx, `INSERT INTO segment_profiles (id, version, data) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET version = excluded.version, data = excluded.data
+			WHERE excluded.version > segment_profiles.version`)
 		if err != nil {
 			return err
 		}
-		return w.chunked(insertAudienceChange, insertAudienceChanges, len(c.Changes), func(args []any, i int) []any {
-			ch := &c.Changes[i]
-			return append(args, ch.ID, store.CleanText(ch.AudienceID), int64(ch.ProfileID), ch.Entered,
-				micros(ch.At), int64(ch.Seq), store.CleanText(ch.Cause))
-		}, nil)
+		defer up.Close()
+		for _, p := range c.Profiles {
+			if _, err := up.ExecContext(ctx, int64(p.ID), int64(p.Version), p.Data); err != nil {
+				return err
+			}
+		}
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO audience_changes (id, audience_id, profile_id, entered, at, seq, cause)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, ch := range c.Changes {
+			if _, err := ins.ExecContext(ctx, ch.ID, store.CleanText(ch.AudienceID), int64(ch.ProfileID), ch.Entered,
+				micros(ch.At), int64(ch.Seq), store.CleanText(ch.Cause)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
-
-const (
-	upsertSegmentProfile = `INSERT INTO segment_profiles (id, version, data) VALUES (?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET version = excluded.version, data = excluded.data
-		WHERE excluded.version > segment_profiles.version`
-	insertAudienceChange = `INSERT INTO audience_changes (id, audience_id, profile_id, entered, at, seq, cause)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
-)
-
-var (
-	upsertSegmentProfiles = multiRow(upsertSegmentProfile, 3)
-	insertAudienceChanges = multiRow(insertAudienceChange, 7)
-)
 
 // AudienceChanges implements store.SegmentStore.
 func (db *DB) AudienceChanges(ctx context.Context, audienceID string, afterID int64, limit int) ([]store.AudienceChange, error) {
