@@ -85,9 +85,9 @@ func (s suite) segments(t *testing.T) {
 	}
 }
 
-// segmentsMany saves checkpoints of more states and changes than one
-// statement takes (the SQLite store writes them in chunks), and checks
-// that every row arrives once, the newest state of each profile wins over
+// segmentsMany saves checkpoints of hundreds of states and changes, as a
+// checkpoint under load holds (more than a store writing them a chunk of
+// rows a statement would put in one), and checks that every row arrives once, the newest state of each profile wins over
 // an older checkpoint retried, and a deleted state stays deleted.
 func (s suite) segmentsMany(t *testing.T) {
 	ctx := context.Background()
