@@ -25,13 +25,7 @@ func newMetrics(reg prometheus.Registerer, e *Engine) *metrics {
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "mosaic_dedupe_lag_records",
 		Help: "Records in the event log not yet processed by the dedupe stage.",
-	}, func() float64 {
-		last, done := e.log.LastSeq(), e.Processed()
-		if last < done {
-			return 0
-		}
-		return float64(last - done)
-	})
+	}, func() float64 { return behind(e.log.LastSeq(), e.Processed()) })
 	return &metrics{
 		duplicates: f.NewCounter(prometheus.CounterOpts{
 			Name: "mosaic_dedupe_duplicates_total",
@@ -71,11 +65,15 @@ func newProfileMetrics(reg prometheus.Registerer, p *Profiles) {
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "mosaic_profiles_lag_records",
 		Help: "Records in the event log the profile stage has not yet reflected.",
-	}, func() float64 {
-		last, done := p.dedupe.log.LastSeq(), p.Processed()
-		if last < done {
-			return 0
-		}
-		return float64(last - done)
-	})
+	}, func() float64 { return behind(p.dedupe.log.LastSeq(), p.Processed()) })
+}
+
+// behind returns how many records a stage at done has left of a log ending
+// at last: none when a scrape reads the log's end before a stage that has
+// since moved past it.
+func behind(last, done uint64) float64 {
+	if last < done {
+		return 0
+	}
+	return float64(last - done)
 }

@@ -94,7 +94,13 @@ func (c *plainClient) roundTrip(ctx context.Context, pc *plainConn, path string)
 	// A context that ends (cancelled, or at its deadline) ends the wait at
 	// once, as with net/http, and failed then reports the context's error.
 	stop := context.AfterFunc(ctx, func() { pc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer func() {
+		// A connection whose deadline the context's end may still be
+		// setting is not kept: it could fail a later request.
+		if !stop() {
+			keep = false
+		}
+	}()
 	pc.req = append(pc.req[:0], "GET "...)
 	pc.req = append(pc.req, path...)
 	pc.req = append(pc.req, " HTTP/1.1\r\n"...)
