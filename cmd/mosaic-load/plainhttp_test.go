@@ -13,8 +13,7 @@ import (
 	"time"
 )
 
-// countingServer answers GET /status/N with status N and a body, and
-// counts the connections clients open.
+// countingServer serves handler and counts the connections clients open.
 func countingServer(t *testing.T, handler http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var conns atomic.Int64

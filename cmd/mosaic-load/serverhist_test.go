@@ -28,11 +28,9 @@ func exposition(t *testing.T, lookups, others []float64) string {
 	return w.Body.String()
 }
 
-func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
-
 func buckets(t *testing.T, text string) bucketCounts {
 	t.Helper()
-	b, err := parseLookupBuckets(stringsReader(text))
+	b, err := parseLookupBuckets(strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +94,7 @@ func TestServerLatencyMissing(t *testing.T) {
 	if _, err := serverLatency(none, none); err == nil {
 		t.Error("a server without the histogram gave figures")
 	}
-	if _, err := parseLookupBuckets(stringsReader("not { an exposition")); err == nil {
+	if _, err := parseLookupBuckets(strings.NewReader("not { an exposition")); err == nil {
 		t.Error("garbage parsed without an error")
 	}
 }
