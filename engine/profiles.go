@@ -111,6 +111,10 @@ type Profiles struct {
 	unsaved      int
 	lastSave     time.Time
 	lastSnapshot time.Time
+	// graphSize is the last snapshot's size: the next one's buffer starts
+	// that large. Grown from empty, a million people's graph was copied
+	// and zeroed once per doubling, 2 % of a catch-up's CPU.
+	graphSize    int
 	snapshotCost atomic.Int64 // nanoseconds the last save with a graph snapshot took
 	replayUpTo   uint64       // events up to here are already in the profiles: resolve only
 	inflight     *pendingSave
@@ -662,10 +666,12 @@ func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 	var snapErr error
 	if snapshot && obsErr == nil {
 		var buf bytes.Buffer
+		buf.Grow(p.graphSize + p.graphSize/16)
 		if snapErr = p.graph().Snapshot(&buf); snapErr != nil {
 			snapErr = fmt.Errorf("snapshot identity graph: %w", snapErr)
 		} else {
 			graph = buf.Bytes()
+			p.graphSize = len(graph)
 			p.lastSnapshot = time.Now()
 		}
 	}
