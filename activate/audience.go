@@ -208,6 +208,13 @@ func (a *AudienceDelivery) page(ctx context.Context, cursor int64) (int64, error
 	if err != nil {
 		return cursor, err
 	}
+	if !subscribed(dests) {
+		next, fresh, err := a.pass(ctx, cursor)
+		if err != nil || fresh == nil {
+			return next, err
+		}
+		dests = fresh // a subscription came since: read the changes for it
+	}
 	changes, err := a.st.AudienceChanges(ctx, "", cursor, a.opts.Page)
 	if err != nil || len(changes) == 0 {
 		return cursor, err
@@ -229,6 +236,49 @@ func (a *AudienceDelivery) page(ctx context.Context, cursor int64) (int64, error
 		a.svc.Wake()
 	}
 	return next, nil
+}
+
+// subscribed reports whether any of dests subscribes to an audience.
+func subscribed(dests []*Destination) bool {
+	return slices.ContainsFunc(dests, func(d *Destination) bool { return len(d.Audiences) > 0 })
+}
+
+// pass moves the cursor past every saved change without reading them
+// while no destination subscribes to an audience, and returns it: there is
+// nothing to enqueue, and reading the changes (a million rows, each
+// decoded) took 4 % of the server's CPU while it caught up with 50
+// audiences and no destination. If the store's destinations show a
+// subscription after all, it returns them, and the cursor as it was.
+//
+// The end is read before the destinations are read again from the store.
+// A destination not among them subscribes later, and the snapshot it is
+// sent on connect is taken after that: it carries what the changes passed
+// over did, those below the end whose saves commit late (see GapWait)
+// included, and its horizon (see horizons) keeps them from being sent
+// again.
+func (a *AudienceDelivery) pass(ctx context.Context, cursor int64) (next int64, fresh []*Destination, err error) {
+	end, err := a.st.AudienceChangesEnd(ctx)
+	if err != nil || end <= cursor {
+		return cursor, nil, err
+	}
+	if fresh, err = a.svc.Destinations(ctx); err != nil {
+		return cursor, nil, err
+	}
+	if subscribed(fresh) {
+		a.dests.Store(&fresh)
+		return cursor, fresh, nil
+	}
+	if err := a.st.SaveAudienceDelivery(ctx, end, nil); err != nil {
+		return cursor, nil, err
+	}
+	a.mu.Lock()
+	for id := range a.missing {
+		if id <= end {
+			delete(a.missing, id)
+		}
+	}
+	a.mu.Unlock()
+	return end, nil, nil
 }
 
 // contiguous returns the leading changes that leave no gap after cursor,
