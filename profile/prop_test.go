@@ -235,3 +235,25 @@ func diffStates(t tb, got, want []byte) string {
 	}
 	return cmp.Diff(viewJSON(t, &w), viewJSON(t, &g))
 }
+
+// TestEachTraitMatchesTraits: EachTrait reads the names and values Traits
+// returns, each once.
+func TestEachTraitMatchesTraits(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := applyAll(t, genEvents(t)...)
+		want := map[string]string{}
+		for _, tr := range p.Traits() {
+			want[tr.Name] = string(tr.Value)
+		}
+		got := map[string]string{}
+		p.EachTrait(func(name string, value []byte) {
+			if _, dup := got[name]; dup {
+				t.Fatalf("EachTrait gave %q twice", name)
+			}
+			got[name] = string(value)
+		})
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("EachTrait differs from Traits (-want +got):\n%s", diff)
+		}
+	})
+}
