@@ -212,11 +212,11 @@ func BenchmarkTimers(b *testing.B) {
 	fired := 0
 	for now := t0; fired < b.N; now = now.Add(time.Hour) {
 		s.mu.Lock()
-		before := len(s.timers)
+		before := s.timers.len()
 		s.mu.Unlock()
 		s.Tick(now)
 		s.mu.Lock()
-		fired += max(before-len(s.timers), 1)
+		fired += max(before-s.timers.len(), 1)
 		s.mu.Unlock()
 	}
 	reportCPU(b, cpu)

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,9 +104,9 @@ func (x *subject) Events(name string, since time.Time, fn func(time.Time, []byte
 
 // change is what an event or a timer changed for one profile.
 type change struct {
-	all       bool   // a merge: evaluate every audience
-	event     string // the tracked event added, if any
-	traits    map[string]bool
+	all       bool     // a merge: evaluate every audience
+	event     string   // the tracked event added, if any
+	traits    []string // the traits that changed (see refreshTraits)
 	consent   bool
 	audiences map[string]bool // evaluate these, and those that read them
 	one       *live           // evaluate this one (a timer), and those that read it
@@ -119,6 +120,51 @@ type cause struct {
 	Type  string `json:"type,omitempty"`
 	Event string `json:"event,omitempty"`
 	Into  string `json:"into,omitempty"` // merge: the surviving profile
+}
+
+// appendJSON appends what json.Marshal makes of c. Each event that flips
+// a membership has a cause of its own, and Marshal's reflection was a
+// fifth of the cost of recording the flip; a string that JSON would
+// escape is left to Marshal.
+func (c cause) appendJSON(b []byte) []byte {
+	if !plainJSON(c.Kind) || !plainJSON(c.Type) || !plainJSON(c.Event) || !plainJSON(c.Into) {
+		data, _ := json.Marshal(c)
+		return append(b, data...)
+	}
+	b = append(b, `{"kind":"`...)
+	b = append(b, c.Kind...)
+	b = append(b, '"')
+	if c.Seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, c.Seq, 10)
+	}
+	b = appendField(b, "type", c.Type)
+	b = appendField(b, "event", c.Event)
+	b = appendField(b, "into", c.Into)
+	return append(b, '}')
+}
+
+// appendField appends a string field that omitempty leaves out when empty.
+func appendField(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, `,"`...)
+	b = append(b, name...)
+	b = append(b, `":"`...)
+	b = append(b, v...)
+	return append(b, '"')
+}
+
+// plainJSON reports whether encoding/json writes s as it is, between
+// quotes: printable ASCII, and none of the characters it escapes for HTML.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // reevaluate evaluates the audiences ch can affect for one profile at now,
@@ -174,7 +220,7 @@ func (ch *change) mark(s *Segments, marks []bool) bool {
 	if ch.consent {
 		set(s.index.consent)
 	}
-	for t := range ch.traits {
+	for _, t := range ch.traits {
 		set(s.index.traits[t])
 	}
 	if ch.after != nil {
@@ -227,8 +273,8 @@ func (s *Segments) recordMember(id uint64, p *pstate, slot int32, in bool, at ti
 	s.meta.NextChange++
 	// One event often flips several audiences: encode its cause once.
 	if why != s.lastCause || s.lastCauseJSON == "" {
-		data, _ := json.Marshal(why)
-		s.lastCause, s.lastCauseJSON = why, string(data)
+		s.causeBuf = why.appendJSON(s.causeBuf[:0])
+		s.lastCause, s.lastCauseJSON = why, string(s.causeBuf)
 	}
 	s.pending.add(store.AudienceChange{ID: s.meta.NextChange, AudienceID: aud, ProfileID: id,
 		Entered: in, At: at, Seq: why.Seq, Cause: s.lastCauseJSON})

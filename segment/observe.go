@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -150,46 +149,54 @@ func (s *Segments) merge(c *engine.ProfileChange, now time.Time) map[uint64]bool
 func profileRef(id uint64) string { return identity.ProfileID(id).String() }
 
 // refreshTraits copies the tracked traits from the profile and returns
-// those that changed.
-func (s *Segments) refreshTraits(id uint64, p *pstate, pr *profile.Profile) map[string]bool {
-	var changed map[string]bool
-	mark := func(name string) {
-		if changed == nil {
-			changed = map[string]bool{}
-		}
-		changed[name] = true
+// the names of those that changed, in a slice the next call reuses.
+//
+// It reads the profile's traits in place (profile.EachTrait): decoding
+// them into a sorted list of copies took most of its time.
+func (s *Segments) refreshTraits(id uint64, p *pstate, pr *profile.Profile) []string {
+	changed := s.changedTraits[:0]
+	// had is how many traits the state held; seen marks those the profile
+	// still has, tracked. Both lists are short.
+	had := len(p.traits)
+	var seenBuf [16]bool
+	seen := seenBuf[:0]
+	if had <= len(seenBuf) {
+		seen = seenBuf[:had]
+	} else {
+		seen = make([]bool, had)
 	}
-	// Both lists are short: the profile's traits sorted by name, the
-	// state's the tracked ones it has.
-	prs := pr.Traits()
+	pr.EachTrait(func(name string, value []byte) {
+		if _, tracked := s.meta.Traits[name]; !tracked {
+			return
+		}
+		for i := range had {
+			if old := &p.traits[i]; old.name == name {
+				seen[i] = true
+				if old.raw != string(value) {
+					*old = newTrait(old.name, string(value))
+					changed = append(changed, old.name)
+				}
+				return
+			}
+		}
+		name = s.intern(name)
+		p.traits = append(p.traits, newTrait(name, string(value)))
+		changed = append(changed, name)
+	})
 	kept := p.traits[:0]
-	for _, t := range p.traits {
-		_, tracked := s.meta.Traits[t.name]
-		if _, ok := slices.BinarySearchFunc(prs, t.name, func(a profile.Trait, name string) int { return strings.Compare(a.Name, name) }); ok && tracked {
+	for i, t := range p.traits {
+		if i >= had || seen[i] {
 			kept = append(kept, t)
 		} else {
-			mark(t.name)
+			changed = append(changed, t.name) // gone from the profile, or no longer read
 		}
 	}
 	clear(p.traits[len(kept):])
 	p.traits = kept
-	for _, t := range prs {
-		if _, ok := s.meta.Traits[t.Name]; !ok {
-			continue
-		}
-		if old := p.trait(t.Name); old != nil {
-			if old.raw != string(t.Value) {
-				*old = newTrait(old.name, string(t.Value))
-				mark(t.Name)
-			}
-			continue
-		}
-		p.traits = append(p.traits, newTrait(s.intern(t.Name), string(t.Value)))
-		mark(t.Name)
-	}
 	if len(changed) > 0 {
 		s.touch(id, p)
 	}
+	s.changedTraits = changed
 	return changed
 }
 

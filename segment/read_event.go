@@ -73,7 +73,9 @@ func readEvent(ev *mosaic.Event, known string, want wants) observed {
 		return o
 	}
 	o := observed{at: ev.ReceivedAt}
-	if ts != nil {
+	if t, ok := parseTimeZ(ts); ok {
+		o.at = t
+	} else if ts != nil {
 		if s, ok := unquote(ts); ok {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 				o.at = t
@@ -106,4 +108,84 @@ func sameString(raw []byte, known string) string {
 	}
 	s, _ := unquote(raw)
 	return s
+}
+
+// parseTimeZ returns what time.Parse(time.RFC3339Nano, s) returns for
+// raw, the JSON string s, when s is a time in UTC written as
+// 2006-01-02T15:04:05.999999999Z, as SDKs send it; false for anything else,
+// left to time.Parse. Parsing from the message saves the copy of s that
+// time.Parse needs: an allocation on every event. Its checks are
+// time.Parse's own (parseRFC3339 in package time).
+func parseTimeZ(raw []byte) (time.Time, bool) {
+	const layout = len(`"2006-01-02T15:04:05Z"`)
+	if len(raw) < layout || raw[0] != '"' || raw[len(raw)-2] != 'Z' || raw[len(raw)-1] != '"' {
+		return time.Time{}, false
+	}
+	s := raw[1 : len(raw)-2] // no quotes, no Z
+	if s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	year, ok1 := digits(s[0:4], 0, 9999)
+	month, ok2 := digits(s[5:7], 1, 12)
+	day, ok3 := digits(s[8:10], 1, 31)
+	hour, ok4 := digits(s[11:13], 0, 23)
+	minute, ok5 := digits(s[14:16], 0, 59)
+	sec, ok6 := digits(s[17:19], 0, 59)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || day > daysIn(month, year) {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if frac := s[19:]; len(frac) > 0 {
+		// A '.' and at least one digit; digits past the ninth are
+		// dropped, not rounded.
+		if len(frac) < 2 || frac[0] != '.' {
+			return time.Time{}, false
+		}
+		n, ok := digits(frac[1:min(len(frac), 10)], 0, 999999999)
+		if !ok || len(frac) > 10 && !allDigits(frac[10:]) {
+			return time.Time{}, false
+		}
+		for range 10 - min(len(frac), 10) {
+			n *= 10
+		}
+		nsec = n
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// digits returns the decimal number b holds, and whether it is one between
+// lo and hi.
+func digits(b []byte, lo, hi int) (int, bool) {
+	if !allDigits(b) {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n, lo <= n && n <= hi
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// daysIn returns the number of days in a month of the proleptic Gregorian
+// calendar, as package time counts them.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }

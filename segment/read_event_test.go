@@ -1,7 +1,12 @@
 package segment
 
 import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +35,11 @@ var readEventCases = []struct {
 	{"timestamp not a string", mosaic.TypeTrack, `{"event":"A","timestamp":1700000000}`, "A"},
 	{"timestamp null", mosaic.TypeTrack, `{"event":"A","timestamp":null}`, "A"},
 	{"timestamp year 0", mosaic.TypeTrack, `{"event":"A","timestamp":"0000-01-01T00:00:00Z"}`, "A"},
+	{"timestamp with 12 digits of second", mosaic.TypeTrack, `{"event":"A","timestamp":"2026-03-01T12:00:00.123456789999Z"}`, "A"},
+	{"timestamp on a day February lacks", mosaic.TypeTrack, `{"event":"A","timestamp":"2026-02-29T12:00:00Z"}`, "A"},
+	{"timestamp with a point and no digits", mosaic.TypeTrack, `{"event":"A","timestamp":"2026-03-01T12:00:00.Z"}`, "A"},
+	{"timestamp with a comma", mosaic.TypeTrack, `{"event":"A","timestamp":"2026-03-01T12:00:00,5Z"}`, "A"},
+	{"timestamp with a lower-case z", mosaic.TypeTrack, `{"event":"A","timestamp":"2026-03-01T12:00:00z"}`, "A"},
 	{"nested keys are not members", mosaic.TypeTrack, `{"properties":{"event":"X","timestamp":"2027-01-01T00:00:00Z"},"event":"A"}`, "A"},
 	{"properties not an object", mosaic.TypeTrack, `{"event":"A","properties":[1,2]}`, "A"},
 	{"page: no name, no properties", mosaic.TypePage, `{"type":"page","name":"Home","properties":{"path":"/"}}`, "Home"},
@@ -75,6 +85,64 @@ func checkReadEvent(t *testing.T, typ string, msg []byte, known string) {
 			t.Fatalf("readEvent(%s %q, known %q, %+v) =\n%+v\nwant (decodeEvent)\n%+v", typ, msg, known, w, got, exp)
 		}
 	}
+}
+
+// TestParseTimeZ: the reading of a timestamp in UTC from the message
+// gives what unquote and time.Parse give, on the forms SDKs send and on
+// strings near them, and declines the others.
+func TestParseTimeZ(t *testing.T) {
+	cases := []string{
+		`"2026-03-01T12:00:00Z"`, `"2026-03-01T12:00:00.000Z"`, `"2026-03-01T12:00:00.5Z"`,
+		`"2026-03-01T12:00:00.123456789Z"`, `"2026-03-01T12:00:00.1234567891234Z"`,
+		`"2024-02-29T00:00:00Z"`, `"2100-02-29T00:00:00Z"`, `"2000-02-29T23:59:59Z"`, `"2026-04-31T00:00:00Z"`,
+		`"0000-01-01T00:00:00Z"`, `"9999-12-31T23:59:59.999999999Z"`, `"2026-13-01T00:00:00Z"`,
+		`"2026-00-01T00:00:00Z"`, `"2026-01-00T00:00:00Z"`, `"2026-01-01T24:00:00Z"`, `"2026-01-01T00:60:00Z"`,
+		`"2026-01-01T00:00:60Z"`, `"2026-01-01T00:00:00.Z"`, `"2026-01-01T00:00:00.1a2Z"`, `"2026-01-01T00:00:00.123456789aZ"`,
+		`"2026-01-01T00:00:00+00:00"`, `"2026-01-01T00:00:00"`, `"2026-01-01 00:00:00Z"`, `"+026-01-01T00:00:00Z"`,
+		`"2026-01-01T00:00:00\u005a"`, `2026`, `""`, `"Z"`, `null`, ``,
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		cases = append(cases, randomTimestamp(rng))
+	}
+	fast := 0
+	for _, c := range cases {
+		got, ok := parseTimeZ([]byte(c))
+		want, err := time.Time{}, errors.New("not a string")
+		if s, isString := unquote([]byte(c)); isString {
+			want, err = time.Parse(time.RFC3339Nano, s)
+		}
+		if ok {
+			fast++
+			if err != nil || got != want {
+				t.Fatalf("parseTimeZ(%s) = %v, want %v (time.Parse error %v)", c, got, want, err)
+			}
+		} else if err == nil && strings.HasSuffix(c, `Z"`) && !strings.Contains(c, `\`) && !strings.Contains(c, ",") {
+			t.Errorf("parseTimeZ(%s) declined a time time.Parse reads as %v", c, want)
+		}
+	}
+	if fast < len(cases)/10 {
+		t.Errorf("parseTimeZ read %d of %d cases, want more: the random ones are too often malformed", fast, len(cases))
+	}
+}
+
+// randomTimestamp returns a timestamp in the layout SDKs send, its fields
+// often out of range, its fraction of any length, and now and then a
+// character changed.
+func randomTimestamp(rng *rand.Rand) string {
+	s := fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", rng.IntN(10000), rng.IntN(14), rng.IntN(33), rng.IntN(26), rng.IntN(62), rng.IntN(62))
+	if n := rng.IntN(14); n > 0 {
+		s += "."
+		for range n - 1 {
+			s += strconv.Itoa(rng.IntN(10))
+		}
+	}
+	s += []string{"Z", "Z", "Z", "+02:00", "", "z"}[rng.IntN(6)]
+	b := []byte(`"` + s + `"`)
+	if rng.IntN(8) == 0 {
+		b[rng.IntN(len(b))] = `0a:.-TZ\ "`[rng.IntN(10)]
+	}
+	return string(b)
 }
 
 // FuzzReadEvent compares the one-pass reading with decodeEvent on any

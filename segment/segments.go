@@ -104,6 +104,8 @@ type Segments struct {
 	subj          subject
 	lastCause     cause // and its JSON, reused while it does not change
 	lastCauseJSON string
+	causeBuf      []byte   // lastCauseJSON's encoding, reused
+	changedTraits []string // refreshTraits' result, reused
 	members       map[string]map[uint64]bool
 	jobs          map[string]*Job   // the latest backfill of each definition
 	slots         map[string]int32  // audience ID → slot (see slots.go)
@@ -169,7 +171,7 @@ func (s *Segments) reset() {
 	s.audiences, s.audByKey = map[string]*Audience{}, map[string]*Audience{}
 	s.members, s.jobs = map[string]map[uint64]bool{}, map[string]*Job{}
 	s.names = map[string]string{}
-	s.pending, s.timers = changeLog{}, nil
+	s.pending, s.timers = changeLog{}, timerHeap{}
 	s.slots, s.slotIDs, s.slotEnc = map[string]int32{}, []string{""}, [][]byte{appendString(nil, "")}
 }
 

@@ -110,7 +110,12 @@ func (p *pstate) prune(name string, retention time.Duration, now time.Time) {
 		i++
 	}
 	if i > 0 {
-		p.Events[name] = slices.Clone(list[i:])
+		// In place: a list at its retention's length loses one event for
+		// each it gains, and a copy of it cost two allocations per event
+		// (the copy, and its growth on the next insert).
+		n := copy(list, list[i:])
+		clear(list[n:])
+		p.Events[name] = list[:n]
 	}
 }
 

@@ -28,64 +28,88 @@ func (t timer) afterTime(u time.Time) bool {
 
 // timerHeap is a min-heap of timers by moment. It is typed rather than
 // a container/heap: boxing each timer in an interface cost an allocation
-// per push on the real-time path.
-type timerHeap []timer
+// per push on the real-time path. It holds millions of timers when the
+// engine catches up on a backlog, and it is kept in blocks of fixed size
+// rather than one slice: each growth of the slice copied every timer again
+// to fresh memory (half the cost of a push).
+type timerHeap struct {
+	blocks []*[timerBlock]timer
+	n      int
+}
+
+const timerBlock = 1 << 12
+
+func (h *timerHeap) len() int { return h.n }
+
+func (h *timerHeap) at(i int) *timer { return &h.blocks[uint(i)/timerBlock][uint(i)%timerBlock] }
 
 func (h *timerHeap) push(t timer) {
-	*h = append(*h, t)
-	q := *h
-	for i := len(q) - 1; i > 0; {
+	if h.n == len(h.blocks)*timerBlock {
+		h.blocks = append(h.blocks, new([timerBlock]timer))
+	}
+	i := h.n
+	h.n++
+	for i > 0 {
 		parent := (i - 1) / 2
-		if !q[i].before(q[parent]) {
+		p := h.at(parent)
+		if !t.before(*p) {
 			break
 		}
-		q[i], q[parent] = q[parent], q[i]
+		*h.at(i) = *p
 		i = parent
 	}
+	*h.at(i) = t
 }
 
 func (h *timerHeap) pop() timer {
-	q := *h
-	t := q[0]
-	last := len(q) - 1
-	q[0] = q[last]
-	q[last] = timer{}
-	*h = q[:last]
+	first := h.at(0)
+	t := *first
+	h.n--
+	last := h.at(h.n)
+	*first, *last = *last, timer{}
 	h.down(0)
 	return t
 }
 
-func (h timerHeap) down(i int) {
+// down moves the timer at i down to its place. It holds that timer aside
+// and moves each smaller child up, as push does with parents: each level
+// costs one write rather than a swap.
+func (h *timerHeap) down(i int) {
+	t := *h.at(i)
 	for {
-		small, l, r := i, 2*i+1, 2*i+2
-		if l < len(h) && h[l].before(h[small]) {
-			small = l
+		l := 2*i + 1
+		if l >= h.n {
+			break
 		}
-		if r < len(h) && h[r].before(h[small]) {
-			small = r
+		c, small := h.at(l), l
+		if r := l + 1; r < h.n {
+			if rc := h.at(r); rc.before(*c) {
+				c, small = rc, r
+			}
 		}
-		if small == i {
-			return
+		if !c.before(t) {
+			break
 		}
-		h[i], h[small] = h[small], h[i]
+		*h.at(i) = *c
 		i = small
 	}
+	*h.at(i) = t
 }
 
 // due pops the earliest timer if it is at or before now.
 func (h *timerHeap) due(now time.Time) (timer, bool) {
-	if len(*h) == 0 || (*h)[0].afterTime(now) {
+	if h.n == 0 || h.at(0).afterTime(now) {
 		return timer{}, false
 	}
 	return h.pop(), true
 }
 
 // next returns the earliest moment, zero if there is none.
-func (h timerHeap) next() time.Time {
-	if len(h) == 0 {
+func (h *timerHeap) next() time.Time {
+	if h.n == 0 {
 		return time.Time{}
 	}
-	return h[0].at()
+	return h.at(0).at()
 }
 
 // setTimer makes at the profile's next evaluation of the audience; zero
@@ -101,9 +125,9 @@ func (s *Segments) setTimer(id uint64, p *pstate, slot int32, at time.Time) {
 func (s *Segments) recordTimer(id uint64, p *pstate, slot int32, at time.Time) {
 	if !at.IsZero() {
 		t := timer{sec: at.Unix(), nsec: int32(at.Nanosecond()), slot: slot, profile: id}
-		wasFirst := len(s.timers) == 0 || t.before(s.timers[0])
+		wasFirst := s.timers.len() == 0 || t.before(*s.timers.at(0))
 		s.timers.push(t)
-		if len(s.timers) > 2*s.timersKept+4096 {
+		if s.timers.len() > 2*s.timersKept+4096 {
 			s.compactTimers()
 		}
 		if wasFirst {
@@ -156,18 +180,29 @@ func (s *Segments) Tick(now time.Time) int {
 // its cost per push is constant, and the heap stays within about twice the
 // timers that count.
 func (s *Segments) compactTimers() {
-	kept := s.timers[:0]
-	for _, t := range s.timers {
+	h := &s.timers
+	kept := 0
+	for i := range h.n {
+		t := *h.at(i)
 		if p := s.states[t.profile]; p != nil {
-			if i, ok := p.next.find(t.slot); ok && p.next[i].sec == t.sec && p.next[i].nsec == t.nsec {
-				kept = append(kept, t)
+			if j, ok := p.next.find(t.slot); ok && p.next[j].sec == t.sec && p.next[j].nsec == t.nsec {
+				*h.at(kept) = t
+				kept++
 			}
 		}
 	}
-	clear(s.timers[len(kept):])
-	s.timers = kept
-	for i := len(kept)/2 - 1; i >= 0; i-- {
-		kept.down(i)
+	for i := kept; i < h.n; i++ {
+		*h.at(i) = timer{}
 	}
-	s.timersKept = len(kept)
+	h.n = kept
+	// Keep a block to spare, not more: the heap grows again from here.
+	used := (kept + timerBlock - 1) / timerBlock
+	if len(h.blocks) > used+1 {
+		clear(h.blocks[used+1:])
+		h.blocks = h.blocks[:used+1]
+	}
+	for i := kept/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+	s.timersKept = kept
 }
