@@ -275,10 +275,10 @@ func (s *Segments) applyHistory(names []string, found map[uint64]map[string][]it
 	now := s.opts.Now()
 	for id, p := range s.states {
 		for _, name := range names {
-			list := p.Events[name]
+			list := p.events.get(name)
 			kept := slices.DeleteFunc(slices.Clone(list), func(it item) bool { return it.Seq <= upto })
 			if len(kept) != len(list) {
-				p.Events[name] = kept
+				p.events.set(name, kept)
 				s.dirty[id] = true
 			}
 		}

@@ -24,11 +24,11 @@ func (s *Segments) appendState(b []byte, p *pstate) []byte {
 		b = appendString(b, t.name)
 		b = appendString(b, t.raw)
 	}
-	b = binary.AppendUvarint(b, uint64(len(p.Events)))
-	for name, list := range p.Events {
-		b = appendString(b, name)
-		b = binary.AppendUvarint(b, uint64(len(list)))
-		for _, it := range list {
+	b = binary.AppendUvarint(b, uint64(len(p.events)))
+	for _, l := range p.events {
+		b = appendString(b, l.name)
+		b = binary.AppendUvarint(b, uint64(len(l.items)))
+		for _, it := range l.items {
 			b = appendTime(b, it.At)
 			b = binary.AppendUvarint(b, it.Seq)
 			b = binary.AppendUvarint(b, uint64(len(it.Props)))
@@ -108,6 +108,9 @@ func (s *Segments) decodeState(data []byte) (*pstate, error) {
 				p.traits = append(p.traits, newTrait(s.intern(name), t.Raw))
 			}
 		}
+		for _, name := range sortedKeys(js.Events) {
+			p.events.set(name, js.Events[name])
+		}
 		p.member, p.next = s.timesFromID(js.Member), s.timesFromID(js.Next)
 		return p, nil
 	}
@@ -123,7 +126,7 @@ func (s *Segments) decodeState(data []byte) (*pstate, error) {
 		}
 	}
 	if n := d.count(); n > 0 {
-		p.Events = make(map[string][]item, n)
+		p.events = make(eventLists, 0, n)
 		for range n {
 			name := d.str()
 			list := make([]item, d.count())
@@ -133,7 +136,7 @@ func (s *Segments) decodeState(data []byte) (*pstate, error) {
 					list[i].Props = props
 				}
 			}
-			p.Events[name] = list
+			p.events.set(name, list)
 		}
 	}
 	if d.byte() == 1 {
@@ -237,6 +240,7 @@ func (s *Segments) decodeTimes(d *decoder) slotTimes {
 // with memberships and timers by audience ID.
 type jsonState struct {
 	*pstate
+	Events map[string][]item     `json:"e,omitempty"`
 	Traits map[string]*jsonTrait `json:"t,omitempty"`
 	Member map[string]time.Time  `json:"m,omitempty"`
 	Next   map[string]time.Time  `json:"n,omitempty"`

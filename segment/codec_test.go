@@ -21,9 +21,9 @@ func TestStateEncoding(t *testing.T) {
 		{"empty", &pstate{}},
 		{"full", &pstate{
 			traits: []trait{newTrait("country", `"NL"`), newTrait("age", `41`)},
-			Events: map[string][]item{
-				"Order Completed": {{At: at, Seq: 3, Props: json.RawMessage(`{"revenue":10}`)}, {At: at.Add(time.Hour), Seq: 9}},
-				"Product Viewed":  {{At: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), Seq: 1 << 62}},
+			events: eventLists{
+				{"Order Completed", []item{{At: at, Seq: 3, Props: json.RawMessage(`{"revenue":10}`)}, {At: at.Add(time.Hour), Seq: 9}}},
+				{"Product Viewed", []item{{At: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), Seq: 1 << 62}}},
 			},
 			Consent: map[string]bool{"marketing": true, "ads": false}, ConsentAt: at, ConsentSeq: 7,
 			member: s.timesFromID(map[string]time.Time{"aud_1": at}),
@@ -31,8 +31,9 @@ func TestStateEncoding(t *testing.T) {
 		}},
 		{"consent granted nothing", &pstate{Consent: map[string]bool{}}},
 	}
-	opts := cmp.Options{cmp.AllowUnexported(trait{}, pstate{}, slotTime{}, audience.Value{}), cmpopts.EquateEmpty(),
-		cmpopts.SortSlices(func(a, b trait) bool { return a.name < b.name })}
+	opts := cmp.Options{cmp.AllowUnexported(trait{}, pstate{}, eventList{}, slotTime{}, audience.Value{}), cmpopts.EquateEmpty(),
+		cmpopts.SortSlices(func(a, b trait) bool { return a.name < b.name }),
+		cmpopts.SortSlices(func(a, b eventList) bool { return a.name < b.name })}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := s.appendState(nil, tt.p)
@@ -51,7 +52,11 @@ func TestStateEncoding(t *testing.T) {
 			for _, t := range tt.p.traits {
 				traits[t.name] = &jsonTrait{Raw: t.raw}
 			}
-			js, _ := json.Marshal(jsonState{pstate: tt.p, Traits: traits, Member: s.timesByID(tt.p.member), Next: s.timesByID(tt.p.next)})
+			events := map[string][]item{}
+			for _, l := range tt.p.events {
+				events[l.name] = l.items
+			}
+			js, _ := json.Marshal(jsonState{pstate: tt.p, Events: events, Traits: traits, Member: s.timesByID(tt.p.member), Next: s.timesByID(tt.p.next)})
 			old, err := s.decodeState(js)
 			if err != nil {
 				t.Fatalf("decodeState(JSON) = %v", err)

@@ -42,7 +42,7 @@ func (x *subject) computed(ct *ComputedTrait) (audience.Value, bool, time.Time) 
 			return m.v, m.ok, m.next
 		}
 	}
-	v, ok, next := ct.value(x.p.Events[ct.Event], x.now)
+	v, ok, next := ct.value(x.p.events.get(ct.Event), x.now)
 	x.memo = append(x.memo, ctMemo{ct: ct, v: v, ok: ok, next: next})
 	return v, ok, next
 }
@@ -91,7 +91,7 @@ func (x *subject) InAudience(ref string) bool {
 }
 
 func (x *subject) Events(name string, since time.Time, fn func(time.Time, []byte) bool) {
-	list := x.p.Events[name]
+	list := x.p.events.get(name)
 	for i := len(list) - 1; i >= 0; i-- {
 		if !since.IsZero() && list[i].At.Before(since) {
 			return

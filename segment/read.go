@@ -196,7 +196,7 @@ func (s *Segments) ProfileComputed(id uint64) map[string]ComputedValue {
 	}
 	out := map[string]ComputedValue{}
 	for key, t := range s.ctByKey {
-		v, ok, next := t.value(p.Events[t.Event], now)
+		v, ok, next := t.value(p.events.get(t.Event), now)
 		cv := ComputedValue{}
 		if ok {
 			cv.Value = &v

@@ -17,8 +17,8 @@ type pstate struct {
 	// and backfills read one trait of a million profiles, and each map was
 	// several pointers to follow, each a cache miss.
 	traits []trait
-	// Events are the tracked events by name, oldest first by (At, Seq).
-	Events map[string][]item `json:"e,omitempty"`
+	// events are the tracked events by name, oldest first by (At, Seq).
+	events eventLists
 	// Consent is the latest categoryPreferences, from the event at
 	// (ConsentAt, ConsentSeq).
 	Consent    map[string]bool `json:"c,omitempty"`
@@ -64,6 +64,38 @@ func (p *pstate) trait(name string) *trait {
 	return nil
 }
 
+// eventLists are a profile's tracked events by name. A short list rather
+// than a map: most profiles hold one or two names, and a million small
+// maps were that many more allocations for the garbage collector to
+// follow, each read a hash.
+type eventLists []eventList
+
+type eventList struct {
+	name  string
+	items []item
+}
+
+// get returns the events of name, nil if none.
+func (e eventLists) get(name string) []item {
+	for i := range e {
+		if e[i].name == name {
+			return e[i].items
+		}
+	}
+	return nil
+}
+
+// set makes items the events of name.
+func (e *eventLists) set(name string, items []item) {
+	for i := range *e {
+		if (*e)[i].name == name {
+			(*e)[i].items = items
+			return
+		}
+	}
+	*e = append(*e, eventList{name: name, items: items})
+}
+
 // item is one tracked event.
 type item struct {
 	At    time.Time       `json:"a"`
@@ -86,21 +118,18 @@ func compareItems(a, b item) int {
 
 // addItem inserts it in order, once.
 func (p *pstate) addItem(name string, it item) {
-	if p.Events == nil {
-		p.Events = map[string][]item{}
-	}
-	list := p.Events[name]
+	list := p.events.get(name)
 	i, found := slices.BinarySearchFunc(list, it, compareItems)
 	if found {
 		return
 	}
-	p.Events[name] = slices.Insert(list, i, it)
+	p.events.set(name, slices.Insert(list, i, it))
 }
 
 // prune drops the events of name that have left a window of retention
 // at now; retention 0 keeps all.
 func (p *pstate) prune(name string, retention time.Duration, now time.Time) {
-	list := p.Events[name]
+	list := p.events.get(name)
 	if retention <= 0 || len(list) == 0 {
 		return
 	}
@@ -115,16 +144,16 @@ func (p *pstate) prune(name string, retention time.Duration, now time.Time) {
 		// (the copy, and its growth on the next insert).
 		n := copy(list, list[i:])
 		clear(list[n:])
-		p.Events[name] = list[:n]
+		p.events.set(name, list[:n])
 	}
 }
 
 // mergeFrom folds an absorbed profile's state into p. Memberships are not
 // taken: the survivor is evaluated again.
 func (p *pstate) mergeFrom(a *pstate) {
-	for name, list := range a.Events {
-		for _, it := range list {
-			p.addItem(name, it)
+	for _, l := range a.events {
+		for _, it := range l.items {
+			p.addItem(l.name, it)
 		}
 	}
 	if a.Consent != nil && (p.Consent == nil || newerConsent(a.ConsentAt, a.ConsentSeq, p.ConsentAt, p.ConsentSeq)) {
@@ -138,5 +167,5 @@ func newerConsent(at time.Time, seq uint64, than time.Time, thanSeq uint64) bool
 
 // isEmpty reports whether the state holds nothing worth saving.
 func (p *pstate) isEmpty() bool {
-	return len(p.traits) == 0 && len(p.Events) == 0 && p.Consent == nil && len(p.member) == 0 && len(p.next) == 0
+	return len(p.traits) == 0 && len(p.events) == 0 && p.Consent == nil && len(p.member) == 0 && len(p.next) == 0
 }

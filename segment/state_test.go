@@ -45,7 +45,7 @@ func TestPrune(t *testing.T) {
 				}
 				p.prune("e", retention, now)
 				want = clonePrune(want, retention, now)
-				got := p.Events["e"]
+				got := p.events.get("e")
 				if len(got) != len(want) {
 					t.Fatalf("after %d events: %d kept, want %d", k+1, len(got), len(want))
 				}
