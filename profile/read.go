@@ -2,7 +2,6 @@ package profile
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -65,45 +64,17 @@ func (p *Profile) EachTrait(fn func(name string, value []byte)) {
 }
 
 // eachReg calls fn with each register's name and value in b, a register
-// set's encoding (see readRegs), in its order.
+// set's encoding, in its order. Its buffers are on the stack: a profile has
+// few traits, and an identify sets its traits together (one stamp).
 func eachReg(b []byte, fn func(name string, value []byte)) error {
-	if len(b) == 0 {
-		return nil
+	var regBuf [32]reg
+	var stampBuf [32]stamp
+	regs, _, err := readRegs(b, regBuf[:0], stampBuf[:0])
+	if err != nil {
+		return err
 	}
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return errCorrupt
-	}
-	b = b[k:]
-	for range n { // the stamps: a trait's name and value need none of them
-		if len(b) < 8 {
-			return errCorrupt
-		}
-		_, k := binary.Uvarint(b[8:])
-		if k <= 0 {
-			return errCorrupt
-		}
-		var err error
-		if _, b, err = readRef(b[8+k:]); err != nil {
-			return err
-		}
-	}
-	for len(b) > 0 {
-		name, rest, err := readRef(b)
-		if err != nil {
-			return err
-		}
-		i, k := binary.Uvarint(rest)
-		if k <= 0 || i >= n {
-			return errCorrupt
-		}
-		l, k2 := binary.Uvarint(rest[k:])
-		if k2 <= 0 || l > uint64(len(rest)-k-k2) {
-			return errCorrupt
-		}
-		rest = rest[k+k2:]
-		fn(name.String(), rest[:l:l])
-		b = rest[l:]
+	for _, r := range regs {
+		fn(r.name.String(), r.value)
 	}
 	return nil
 }

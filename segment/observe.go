@@ -159,7 +159,7 @@ func (s *Segments) refreshTraits(id uint64, p *pstate, pr *profile.Profile) []st
 	// still has, tracked. Both lists are short.
 	had := len(p.traits)
 	var seenBuf [16]bool
-	seen := seenBuf[:0]
+	var seen []bool
 	if had <= len(seenBuf) {
 		seen = seenBuf[:had]
 	} else {
