@@ -111,9 +111,11 @@ type Profiles struct {
 	unsaved      int
 	lastSave     time.Time
 	lastSnapshot time.Time
-	// graphSize is the last snapshot's size: the next one's buffer starts
-	// that large. Grown from empty, a million people's graph was copied
-	// and zeroed once per doubling, 2 % of a catch-up's CPU.
+	// graphSize is the last snapshot's size (or the loaded one's): the
+	// next one's buffer starts a quarter larger. Grown from empty, a
+	// million people's graph was copied and zeroed once per doubling, 2 %
+	// of a catch-up's CPU; with a sixteenth to spare, a catch-up's graph
+	// outgrew it between snapshots and the buffer doubled anyway.
 	graphSize    int
 	snapshotCost atomic.Int64 // nanoseconds the last save with a graph snapshot took
 	replayUpTo   uint64       // events up to here are already in the profiles: resolve only
@@ -269,6 +271,7 @@ func (p *Profiles) load(ctx context.Context) error {
 		}
 		g.SetDescriber(p.describe)
 		graph = g
+		p.graphSize = len(snap)
 	}
 	err = p.st.LoadProfiles(ctx, func(id uint64, data []byte) error {
 		pr := profile.New(id)
@@ -666,7 +669,7 @@ func (p *Profiles) nextCommit(snapshot bool) (*pendingSave, error) {
 	var snapErr error
 	if snapshot && obsErr == nil {
 		var buf bytes.Buffer
-		buf.Grow(p.graphSize + p.graphSize/16)
+		buf.Grow(p.graphSize + p.graphSize/4)
 		if snapErr = p.graph().Snapshot(&buf); snapErr != nil {
 			snapErr = fmt.Errorf("snapshot identity graph: %w", snapErr)
 		} else {
