@@ -311,6 +311,7 @@ func (s *Segments) DeleteAudience(ctx context.Context, id string) error {
 		}
 	}
 	delete(s.members, id)
+	delete(s.memberOrders, id)
 	for pid, p := range s.states {
 		if p.next.del(a.slot) {
 			s.dirty[pid] = true

@@ -266,8 +266,10 @@ func (s *Segments) recordMember(id uint64, p *pstate, slot int32, in bool, at ti
 	aud := s.slotID(slot)
 	if in {
 		s.memberSet(aud)[id] = true
+		s.memberEntered(aud, id)
 	} else {
 		delete(s.members[aud], id)
+		s.memberLeft(aud)
 	}
 	s.touch(id, p)
 	s.meta.NextChange++

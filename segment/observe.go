@@ -106,6 +106,7 @@ func (s *Segments) forget(id uint64) {
 	if p := s.states[id]; p != nil {
 		for _, aud := range s.memberIDs(p) {
 			delete(s.members[aud], id)
+			s.memberLeft(aud)
 		}
 		delete(s.states, id)
 		s.removed()

@@ -133,16 +133,7 @@ func (s *Segments) Members(ref string, after uint64, limit int) ([]Member, int, 
 		return nil, 0, mosaic.Errorf(mosaic.ENOTFOUND, "No audience %q.", ref)
 	}
 	set := s.members[a.ID]
-	ids := make([]uint64, 0, len(set))
-	for id := range set {
-		if id > after {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	if len(ids) > limit {
-		ids = ids[:limit]
-	}
+	ids := s.membersAfter(a.ID, set, after, max(limit, 0))
 	out := make([]Member, len(ids))
 	for i, id := range ids {
 		since, _ := s.states[id].member.get(a.slot)

@@ -107,12 +107,13 @@ type Segments struct {
 	causeBuf      []byte   // lastCauseJSON's encoding, reused
 	changedTraits []string // refreshTraits' result, reused
 	members       map[string]map[uint64]bool
-	jobs          map[string]*Job   // the latest backfill of each definition
-	slots         map[string]int32  // audience ID → slot (see slots.go)
-	slotIDs       []string          // slot → audience ID; slot 0 is none
-	slotEnc       [][]byte          // slot → audience ID as states save it
-	rowBytes      int               // the last commit's average encoded state
-	names         map[string]string // see intern
+	memberOrders  map[string]*memberOrder // of the audiences paged through (see members.go)
+	jobs          map[string]*Job         // the latest backfill of each definition
+	slots         map[string]int32        // audience ID → slot (see slots.go)
+	slotIDs       []string                // slot → audience ID; slot 0 is none
+	slotEnc       [][]byte                // slot → audience ID as states save it
+	rowBytes      int                     // the last commit's average encoded state
+	names         map[string]string       // see intern
 }
 
 // removed notes that states were removed from states (or replaced).
@@ -170,6 +171,7 @@ func (s *Segments) reset() {
 	s.computed, s.ctByKey = map[string]*ComputedTrait{}, map[string]*ComputedTrait{}
 	s.audiences, s.audByKey = map[string]*Audience{}, map[string]*Audience{}
 	s.members, s.jobs = map[string]map[uint64]bool{}, map[string]*Job{}
+	s.memberOrders = map[string]*memberOrder{}
 	s.names = map[string]string{}
 	s.pending, s.timers = changeLog{}, timerHeap{}
 	s.slots, s.slotIDs, s.slotEnc = map[string]int32{}, []string{""}, [][]byte{appendString(nil, "")}
