@@ -130,21 +130,7 @@ func BenchmarkSaveProfiles(b *testing.B) {
 		known += newPeople
 		return c
 	}
-	var cpu time.Duration
-	measured := false
-	b.ResetTimer()
-	for i := range b.N {
-		b.StopTimer()
-		c := commit(i)
-		b.StartTimer()
-		before, _ := processCPU()
-		if err := db.SaveProfiles(ctx, c); err != nil {
-			b.Fatalf("SaveProfiles() = %v", err)
-		}
-		after, ok := processCPU()
-		cpu += after - before
-		measured = ok
-	}
+	cpu, measured := saveCPU(b, commit, func(c *store.ProfileCommit) error { return db.SaveProfiles(ctx, c) })
 	b.ReportMetric(float64(b.N)*events/b.Elapsed().Seconds(), "events/s")
 	// Wall time waits for fsync and for other processes; CPU time is what
 	// a replay, which keeps both cores busy, pays.
@@ -199,22 +185,31 @@ func BenchmarkSaveSegments(b *testing.B) {
 			b.Fatalf("SaveSegments(seed) = %v", err)
 		}
 	}
+	cpu, measured := saveCPU(b, func(int) *store.SegmentCommit { return commit(changes, states) },
+		func(c *store.SegmentCommit) error { return db.SaveSegments(ctx, c) })
+	if measured {
+		b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N*changes), "cpu-µs/change")
+	}
+}
+
+// saveCPU runs save on b.N commits, each made by commit(i) outside the
+// timer, and returns the process CPU time the saves took, false if the
+// platform does not tell.
+func saveCPU[C any](b *testing.B, commit func(i int) C, save func(C) error) (time.Duration, bool) {
 	var cpu time.Duration
 	measured := false
 	b.ResetTimer()
-	for range b.N {
+	for i := range b.N {
 		b.StopTimer()
-		c := commit(changes, states)
+		c := commit(i)
 		b.StartTimer()
 		before, _ := processCPU()
-		if err := db.SaveSegments(ctx, c); err != nil {
-			b.Fatalf("SaveSegments() = %v", err)
+		if err := save(c); err != nil {
+			b.Fatalf("save commit %d: %v", i, err)
 		}
 		after, ok := processCPU()
 		cpu += after - before
 		measured = ok
 	}
-	if measured {
-		b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N*changes), "cpu-µs/change")
-	}
+	return cpu, measured
 }
