@@ -97,13 +97,7 @@ func BenchmarkSaveProfiles(b *testing.B) {
 	if err := db.SaveProfiles(ctx, seed); err != nil {
 		b.Fatalf("SaveProfiles(seed) = %v", err)
 	}
-	rng := uint64(1)
-	next := func(n uint64) uint64 { // xorshift: the same commits on every run
-		rng ^= rng << 13
-		rng ^= rng >> 7
-		rng ^= rng << 17
-		return rng % n
-	}
+	next := xorshift()
 	names := []string{"Product Viewed", "Order Completed", "Page Loaded", "Signed In", "Cart Updated"}
 	traits := []string{"plan", "email", "city", "last_order", "score"}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -150,13 +144,7 @@ func BenchmarkSaveSegments(b *testing.B) {
 	db, _ := openTemp(b)
 	defer db.Close()
 	ctx := context.Background()
-	rng := uint64(1)
-	next := func(n uint64) uint64 { // xorshift: the same commits on every run
-		rng ^= rng << 13
-		rng ^= rng >> 7
-		rng ^= rng << 17
-		return rng % n
-	}
+	next := xorshift()
 	audiences := make([]string, 50)
 	for i := range audiences {
 		audiences[i] = fmt.Sprintf("aud_%016x", next(1<<62))
@@ -212,4 +200,16 @@ func saveCPU[C any](b *testing.B, commit func(i int) C, save func(C) error) (tim
 		measured = ok
 	}
 	return cpu, measured
+}
+
+// xorshift returns a generator of numbers below n, the same sequence on
+// every run, so that a benchmark saves the same commits each time.
+func xorshift() func(n uint64) uint64 {
+	rng := uint64(1)
+	return func(n uint64) uint64 {
+		rng ^= rng << 13
+		rng ^= rng >> 7
+		rng ^= rng << 17
+		return rng % n
+	}
 }
